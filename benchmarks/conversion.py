@@ -1,0 +1,138 @@
+"""Case 5: microseconds per record to turn a 100-record JSON page into models.
+
+Every contender starts from the same bytes and ends with typed records of the
+same schema: ours (orjson, then the client's converter into the attrs
+``Appointment``), msgspec ``Struct`` decoding and pydantic v2
+``TypeAdapter.validate_json``; orjson to plain dicts is shown for reference. The
+msgspec and pydantic classes are derived from the attrs model's fields, so the
+schemas cannot drift apart: same names, wire aliases (``links.self``), optional
+fields and date-time types. pydantic keeps unknown fields (``extra="allow"``),
+as ours does; msgspec drops them, which makes it slightly cheaper.
+"""
+
+from __future__ import annotations
+
+import timeit
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+import msgspec
+import orjson
+import pydantic
+
+from benchmarks._data import appointment_records, page_body
+from benchmarks._harness import Row, Stat, SuiteConfig, Target
+from pracsuite_async import _converter
+from pracsuite_async._wire import loads
+from pracsuite_async.models import Appointment
+
+__all__ = ["run"]
+
+RECORDS = 100
+
+
+def _fields(cls: type) -> list[tuple[str, str, Any]]:
+    """(attribute, wire name, type without ``None``) for each field of an attrs model."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for field in attrs.fields(cls):
+        if field.name == "extra":
+            continue
+        args = [a for a in typing.get_args(hints[field.name]) if a is not type(None)]
+        hint = hints[field.name]
+        inner = args[0] if isinstance(hint, types.UnionType) and len(args) == 1 else hint
+        out.append((field.name, field.metadata.get("wire", field.name), inner))
+    return out
+
+
+def _msgspec_type(cls: type, made: dict[type, Any]) -> Any:
+    if cls not in made:
+        fields = []
+        for name, wire, tp in _fields(cls):
+            inner = _msgspec_type(tp, made) if attrs.has(tp) else tp
+            fields.append((name, inner | None, msgspec.field(default=None, name=wire)))
+        made[cls] = msgspec.defstruct(cls.__name__, fields)
+    return made[cls]
+
+
+def _pydantic_type(cls: type, made: dict[type, Any]) -> Any:
+    if cls not in made:
+        fields: dict[str, Any] = {}
+        for name, wire, tp in _fields(cls):
+            inner = _pydantic_type(tp, made) if attrs.has(tp) else tp
+            fields[name] = (inner | None, pydantic.Field(default=None, alias=wire))
+        config = pydantic.ConfigDict(extra="allow", populate_by_name=True)
+        made[cls] = pydantic.create_model(cls.__name__, __config__=config, **fields)
+    return made[cls]
+
+
+def contenders() -> dict[str, Callable[[bytes], list[Any]]]:
+    """Name -> ``decode(page bytes) -> list of records``."""
+    page_links = dict[str, str] | None
+    msgspec_page = msgspec.defstruct(
+        "Page",
+        [
+            ("appointments", list[_msgspec_type(Appointment, {})]),  # type: ignore[misc]
+            ("total_entries", int | None, None),
+            ("links", page_links, None),
+        ],
+    )
+    pydantic_page = pydantic.create_model(
+        "Page",
+        appointments=(list[_pydantic_type(Appointment, {})], ...),  # type: ignore[misc]
+        total_entries=(int | None, None),
+        links=(page_links, None),
+    )
+    decoder = msgspec.json.Decoder(msgspec_page)
+    adapter = pydantic.TypeAdapter(pydantic_page)
+    structure_list = _converter.structure_list
+
+    return {
+        # What the client's list() does with each page body.
+        "ours": lambda body: structure_list(loads(body)["appointments"], Appointment),
+        "msgspec": lambda body: decoder.decode(body).appointments,
+        "pydantic": lambda body: adapter.validate_json(body).appointments,
+        "orjson dicts": lambda body: orjson.loads(body)["appointments"],
+    }
+
+
+def run(cfg: SuiteConfig) -> list[Row]:
+    """Time each contender per record, interleaved over rounds; best of 3 within a round."""
+    body = page_body(appointment_records(RECORDS), total=RECORDS, page=1, last_page=1)
+    decoders = contenders()
+    for name, decode in decoders.items():
+        records = decode(body)
+        assert len(records) == RECORDS, name
+    first = decoders["ours"](body)[0]
+    assert isinstance(first.app_time, datetime), first
+    assert first.links.self_.endswith("/1"), first
+
+    number = cfg.scale(200, 10)
+    rounds = cfg.scale(5, 1)
+    names = list(decoders)
+    per_record: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            decode = decoders[name]
+            best = min(timeit.repeat(lambda decode=decode: decode(body), number=number, repeat=3))
+            per_record[name].append(1e6 * best / number / RECORDS)
+
+    def over(other: str) -> Stat:
+        return Stat(tuple(o / b for o, b in zip(per_record["ours"], per_record[other], strict=True)))
+
+    def us(name: str) -> str:
+        return f"{Stat(tuple(per_record[name])).median:.2f}"
+
+    details = (
+        f"µs/record: ours {us('ours')}, msgspec {us('msgspec')}, pydantic {us('pydantic')}, "
+        f"orjson dicts {us('orjson dicts')} ({len(body) // RECORDS} B/record)"
+    )
+    return [
+        Row("5 conversion", "ours ÷ msgspec, µs/record", over("msgspec"), Target("<=", 4.0), details),
+        Row("5 conversion", "ours ÷ pydantic v2, µs/record", over("pydantic"), Target("<=", 1.0), details),
+    ]

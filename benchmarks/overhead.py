@@ -1,0 +1,151 @@
+"""Case 2: what the client costs per request over raw aiohttp, with nothing else in the way.
+
+No rate limit, 64 concurrent requests, 5,000 GETs of a 50-record appointment page
+from the bare page server (pre-encoded bodies, so the server is not the bottleneck).
+
+* (i) the full client: one ``client.appointments.list(page_size=50)`` walk with a
+  64-page window (limiter, retry policy, pagination, attrs models) against 64
+  tasks of raw aiohttp calling ``resp.json()`` and building no models.
+* (ii) the pipeline alone (slot, limiter, send, classify, parse with orjson; no
+  models): 64 tasks calling ``Pipeline.call`` against 64 tasks of raw aiohttp with
+  ``orjson.loads(await resp.read())``.
+
+Both ratios are requests/s of ours over the baseline in the same round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import orjson
+
+from benchmarks._harness import (
+    Meter,
+    Row,
+    Sample,
+    Stat,
+    SuiteConfig,
+    Target,
+    interleave,
+    max_share,
+    ratio_stat,
+)
+from benchmarks._servers import ServerProcess, ServerSpec
+from pracsuite_async import OPERATIONS, PracSuiteClient
+from pracsuite_async._wire import build_request
+
+__all__ = ["run"]
+
+TASKS = 64
+PAGE_SIZE = 50
+KEYS = {"x-api-key": "sim-vendor-key", "A-api-key": "sim-account-key", "Accept": "application/json"}
+#: A limit far above anything loopback reaches: the limiter runs but never waits.
+NO_LIMIT = 1e6
+
+
+async def _fan_out(count: int, request: Callable[[int], Awaitable[object]]) -> None:
+    pages = iter(range(1, count + 1))
+
+    async def worker() -> None:
+        for page in pages:  # the shared iterator hands each page to exactly one task
+            await request(page)
+
+    await asyncio.gather(*(worker() for _ in range(TASKS)))
+
+
+def run(cfg: SuiteConfig) -> list[Row]:
+    """Measure both ratios; one server for all rounds."""
+    return asyncio.run(_run(cfg))
+
+
+async def _run(cfg: SuiteConfig) -> list[Row]:
+    count = cfg.scale(5000, 250)
+    spec = ServerSpec("pages", total=count * PAGE_SIZE, core=cfg.server_core)
+    with ServerProcess(spec) as server:
+        url = f"{server.base_url}/appointment"
+        session = aiohttp.ClientSession()
+        client = PracSuiteClient(
+            "sim-vendor-key", "sim-account-key", base_url=server.base_url,
+            rate_limit=NO_LIMIT, max_concurrency=TASKS, page_window=TASKS,
+        )
+        endpoint = OPERATIONS["listAppointments"]
+        pipeline = client._pipeline  # case (ii) measures the pipeline without the models
+
+        async def raw(decode: Callable[[aiohttp.ClientResponse], Awaitable[object]], n: int) -> Sample:
+            async def get(page: int) -> None:
+                params = {"page": page, "page_size": PAGE_SIZE}
+                async with session.get(url, params=params, headers=KEYS) as resp:
+                    resp.raise_for_status()
+                    await decode(resp)
+
+            meter = Meter(server.cpu_seconds)
+            await _fan_out(n, get)
+            return meter.stop(n)
+
+        async def as_json(resp: aiohttp.ClientResponse) -> object:
+            return await resp.json()
+
+        async def as_orjson(resp: aiohttp.ClientResponse) -> object:
+            return orjson.loads(await resp.read())
+
+        async def full_client(n: int) -> Sample:
+            meter = Meter(server.cpu_seconds)
+            records = 0
+            async for page in client.appointments.list(page_size=PAGE_SIZE, max_items=n * PAGE_SIZE).pages():
+                records += len(page.items)
+            sample = meter.stop(n)
+            # Every record arrived as a model: the walk did the whole job.
+            assert records == n * PAGE_SIZE, records
+            return sample
+
+        async def pipeline_only(n: int) -> Sample:
+            async def get(page: int) -> None:
+                req = build_request(endpoint, {}, page=page, page_size=PAGE_SIZE)
+                await pipeline.call(req, deadline=None, idempotent=None)
+
+            meter = Meter(server.cpu_seconds)
+            await _fan_out(n, get)
+            return meter.stop(n)
+
+        try:
+            results = await interleave(
+                {
+                    "raw_json": lambda n: raw(as_json, n),
+                    "full": full_client,
+                    "raw_orjson": lambda n: raw(as_orjson, n),
+                    "pipeline": pipeline_only,
+                },
+                rounds=cfg.n_rounds, count=count, warmup=cfg.scale(500, 100),
+            )
+        finally:
+            await client.aclose()
+            await session.close()
+
+    def detail(ours: list[Sample], base: list[Sample], what: str) -> str:
+        # CPU per request is reported beside the rate: on a shared machine other
+        # processes steal wall time from one round or another, not CPU time.
+        med = Stat(tuple(s.rate for s in ours)).median
+        ref = Stat(tuple(s.rate for s in base)).median
+        cpu, cpu_ref = Stat(tuple(s.cpu_us for s in ours)).median, Stat(tuple(s.cpu_us for s in base)).median
+        cpu_ratio = Stat(tuple(b.cpu / o.cpu for o, b in zip(ours, base, strict=True)))
+        return (
+            f"{count} GETs, {TASKS} in flight ({what}); req/s {med:,.0f} vs {ref:,.0f}; "
+            f"client CPU/req {cpu:.0f} µs vs {cpu_ref:.0f} µs, CPU ratio baseline ÷ ours {cpu_ratio}"
+        )
+
+    full, base_i = results["full"], results["raw_json"]
+    pipe, base_ii = results["pipeline"], results["raw_orjson"]
+    return [
+        Row(
+            "2 overhead (i)", "full client ÷ aiohttp + resp.json(), req/s",
+            ratio_stat(full, base_i), Target(">=", 1.0),
+            detail(full, base_i, "list() walk, models vs dicts"), max_share(full, base_i),
+        ),
+        Row(
+            "2 overhead (ii)", "pipeline, no models ÷ aiohttp + orjson, req/s",
+            ratio_stat(pipe, base_ii), Target(">=", 0.95),
+            detail(pipe, base_ii, "Pipeline.call"), max_share(pipe, base_ii),
+        ),
+    ]

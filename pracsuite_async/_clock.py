@@ -1,0 +1,82 @@
+"""The time seam: a :class:`Clock` protocol and the per-call :class:`Deadline`.
+
+Everything that waits (the limiter, retry backoff, deadlines) asks a Clock, so
+tests substitute :class:`pracsuite_async.testing.FakeClock` and never sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol, runtime_checkable
+
+from pracsuite_async._errors import DeadlineExceededError
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Monotonic time, wall time and sleeping, as one injectable object."""
+
+    def now(self) -> float:
+        """Monotonic seconds (only differences are meaningful)."""
+
+    def wall(self) -> float:
+        """Seconds since the epoch, to read HTTP-date ``Retry-After`` values."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+
+
+class SystemClock:
+    """The real clock: :func:`time.monotonic`, :func:`time.time` and :func:`asyncio.sleep`."""
+
+    __slots__ = ()
+
+    def now(self) -> float:
+        """Return :func:`time.monotonic`."""
+        return time.monotonic()
+
+    def wall(self) -> float:
+        """Return :func:`time.time`."""
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep with :func:`asyncio.sleep`."""
+        await asyncio.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class Deadline:
+    """The time budget of one call: limiter waits, every attempt and every backoff sleep.
+
+    ``None`` seconds means unbounded. :meth:`ensure` fails *before* a wait that
+    cannot finish in time, rather than after sleeping uselessly.
+    """
+
+    __slots__ = ("_clock", "expires_at", "method", "path")
+
+    def __init__(self, clock: Clock, seconds: float | None, *, method: str, path: str) -> None:
+        self._clock = clock
+        self.expires_at = None if seconds is None else clock.now() + seconds
+        self.method = method
+        self.path = path
+
+    def remaining(self) -> float | None:
+        """Seconds left, or ``None`` when unbounded (never negative)."""
+        if self.expires_at is None:
+            return None
+        return max(0.0, self.expires_at - self._clock.now())
+
+    def ensure(self, wait: float = 0.0, *, what: str = "wait") -> None:
+        """Raise :class:`DeadlineExceededError` unless ``wait`` more seconds still fit."""
+        left = self.remaining()
+        if left is not None and (left <= 0 or wait > left):
+            msg = f"deadline exceeded: {left:.3f}s left cannot cover a {wait:.3f}s {what}"
+            raise DeadlineExceededError(msg, method=self.method, path=self.path, request_sent=False)
+
+    def cap(self, seconds: float) -> float:
+        """``seconds`` limited to what is left of the budget."""
+        left = self.remaining()
+        return seconds if left is None else min(seconds, left)

@@ -1,0 +1,490 @@
+"""The one cattrs converter: JSON data to models and back, fast, with decode problems as paths.
+
+Every field of a response model is optional, so cattrs' generic ``Optional`` handling
+would re-resolve the inner hook for every value (half of the default cost, see
+``PERFORMANCE-NOTES.md`` 1c). Instead a hook factory generates, once per model class,
+a structure function that reads each known key with ``d.get``, converts only non-``None``
+values with a hook resolved up front, passes ``int``/``str``/``bool``/``float`` through,
+keeps unknown keys in ``extra`` and calls the constructor positionally. The matching
+unstructure function writes the known fields (by wire name) and ``extra`` back, so a
+round trip keeps everything the server sent.
+
+Time formats (README "Dates/times"): ``app_time`` and other tenant-local times are
+naive (``yyyy-MM-ddTHH:mm:ss``); timestamps are aware UTC (``...Z``, microseconds
+kept); other date-times are aware when they carry an offset.
+
+Bad data raises :class:`StructureError` whose ``problems`` read ``"message @ $.path"``
+and never contain the offending value (it may be patient data).
+"""
+
+from __future__ import annotations
+
+import linecache
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from types import UnionType
+from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
+
+import attrs
+import cattrs
+
+from pracsuite_async._types import UNSET
+from pracsuite_async.models._base import Model
+
+__all__ = [
+    "CONVERTER",
+    "StructureError",
+    "field_names",
+    "query_params",
+    "structure",
+    "structure_list",
+    "unstructure",
+]
+
+T = TypeVar("T")
+_Hook = Callable[..., Any]
+
+
+class StructureError(ValueError):
+    """Data does not fit a model; ``problems`` are ``"message @ $.path"`` strings, without values."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "; ".join(self.problems)
+
+
+class _Invalid(Exception):  # noqa: N818 - private signal from generated hooks, never escapes
+    """Raised by a generated hook; the public functions diagnose the data and raise StructureError."""
+
+
+# -- time formats -------------------------------------------------------------------------------
+
+_fromiso = datetime.fromisoformat
+
+
+def _parse_local(value: str) -> datetime:
+    result = _fromiso(value)
+    if result.tzinfo is not None:
+        raise ValueError
+    return result
+
+
+def _parse_datetime(value: str) -> datetime:
+    try:
+        return _fromiso(value)
+    except ValueError:
+        if value[-1:] != "z":  # the docs also show a lower-case zone designator
+            raise
+        return _fromiso(value[:-1] + "Z")
+
+
+def _parse_timestamp(value: str) -> datetime:
+    result = _parse_datetime(value)
+    return result if result.tzinfo is not None else result.replace(tzinfo=UTC)
+
+
+def _format_local(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+def _format_timestamp(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+
+
+def _format_datetime(value: datetime) -> str:
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_PARSERS: dict[str, Callable[[str], date]] = {
+    "local": _parse_local,
+    "timestamp": _parse_timestamp,
+    "datetime": _parse_datetime,
+    "date": date.fromisoformat,
+}
+_FORMATTERS: dict[str, Callable[[Any], str]] = {
+    "local": _format_local,
+    "timestamp": _format_timestamp,
+    "datetime": _format_datetime,
+    "date": date.isoformat,
+}
+_EXPECTED = {
+    "local": "expected a local date-time yyyy-MM-ddTHH:mm:ss without offset",
+    "timestamp": "expected an RFC 3339 timestamp",
+    "datetime": "expected an ISO 8601 date-time",
+    "date": "expected a date yyyy-MM-dd",
+    "model": "expected an object",
+    "dict": "expected an object",
+    "models": "expected a list",
+    "list": "expected a list",
+}
+
+
+# -- field plans --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Field:
+    """How one attribute is read and written: its wire name, kind and nested type."""
+
+    name: str
+    wire: str
+    kind: str  # plain | local | timestamp | datetime | date | model | models | list | dict | other
+    inner: Any = None
+
+
+def _is_model(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Model)
+
+
+def _kind(tp: Any, fmt: str | None) -> tuple[str, Any]:
+    args = [a for a in get_args(tp) if a is not type(None) and a is not type(UNSET)]
+    if get_origin(tp) in (Union, UnionType) and len(args) == 1:
+        tp = args[0]  # X | None, X | UnsetType
+    origin = get_origin(tp)
+    if tp is datetime:
+        return fmt or "datetime", None
+    if tp is date:
+        return "date", None
+    if _is_model(tp):
+        return "model", tp
+    if origin in (list, Sequence):  # Sequence: the list fields of request models
+        item = get_args(tp)[0]
+        return ("models", item) if _is_model(item) else ("list", item)
+    if origin is dict:
+        return "dict", None
+    if tp in (int, str, bool, float) or all(a in (int, str, bool, float) for a in args):
+        return "plain", None
+    return "other", tp
+
+
+def _structure_hook(cls: Any) -> _Hook:
+    """The hook for ``cls``, typed to be called with the data alone (generated hooks allow that)."""
+    return cast("_Hook", CONVERTER.get_structure_hook(cls))
+
+
+_FIELDS: dict[type, tuple[_Field, ...]] = {}  # a cache: models never change after import
+
+
+def _fields(cls: type) -> tuple[_Field, ...]:
+    """The read/write plan of an attrs class, computed once per class."""
+    plan = _FIELDS.get(cls)
+    if plan is None:
+        hints = get_type_hints(cls)
+        plan = _FIELDS[cls] = tuple(
+            _Field(a.name, a.metadata.get("wire", a.name), *_kind(hints[a.name], a.metadata.get("format")))
+            for a in attrs.fields(cls)
+            if not (a.name == "extra" and _is_model(cls))
+        )
+    return plan
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The attribute names of a model (``extra`` excluded): keyword names of request models."""
+    return tuple(f.name for f in _fields(cls))
+
+
+# -- generated hooks ----------------------------------------------------------------------------
+
+
+def _compile(name: str, lines: list[str], namespace: dict[str, Any]) -> _Hook:
+    source = "\n".join(lines) + "\n"
+    filename = f"<pracsuite_async generated {name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - source built from field names
+    return cast("_Hook", namespace[name])
+
+
+def _inline_model(i: int, f: _Field, ns: dict[str, Any]) -> list[str] | None:
+    """Source that builds a nested all-scalar model (``links``) in place, or None if it is not one."""
+    nested = _fields(f.inner)
+    if any(n.kind != "plain" for n in nested):
+        return None
+    v = f"f{i}"
+    ns[f"c{i}"] = f.inner
+    ns[f"known{i}"] = known = frozenset(n.wire for n in nested)
+    ns[f"covers{i}"] = known.issuperset
+    args = ", ".join(f"g{i}({n.wire!r})" for n in nested)
+    return [
+        f"        if {v} is not None:",
+        f"            g{i} = {v}.get",
+        f"            x{i} = c{i}({args})",
+        f"            if not covers{i}({v}):",
+        f"                x{i}.extra = {{k: v for k, v in {v}.items() if k not in known{i}}}",
+        f"            {v} = x{i}",
+    ]
+
+
+def _make_structure(cls: type[Model]) -> _Hook:
+    # The generated function is the fast path. A record with every known key (the usual
+    # case) is read by one itemgetter call, and then has unknown keys iff it has more keys
+    # than the model: an O(1) check. Otherwise each key is read with d.get and unknown keys
+    # are found with one frozenset.issuperset. Times are parsed strictly inline; anything
+    # unusual (a lower-case "z", a naive timestamp, bad data) falls back to the
+    # interpreted, tolerant _structure_slow.
+    fields = _fields(cls)
+    count = len(fields)
+    ns: dict[str, Any] = {
+        "cls": cls,
+        "known": frozenset(f.wire for f in fields),
+        "getter": operator.itemgetter(*(f.wire for f in fields)) if count > 1 else None,
+        "fromiso": _fromiso,
+        "fromdate": date.fromisoformat,
+        "slow": _structure_slow,
+    }
+    ns["covers"] = ns["known"].issuperset
+    names = [f"f{i}" for i in range(count)]
+    body = ["    try:"]
+    if count > 1:
+        body += [
+            f"        if len(d) >= {count}:",
+            "            try:",
+            f"                {', '.join(names)} = getter(d)",
+            "                full = True",
+            "            except KeyError:",
+            "                full = False",
+            "        else:",
+            "            full = False",
+            "        if not full:",
+            "            g = d.get",
+            *(f"            f{i} = g({f.wire!r})" for i, f in enumerate(fields)),
+        ]
+    else:
+        body += ["        full = False", *(f"        f{i} = d.get({f.wire!r})" for i, f in enumerate(fields))]
+    for i, f in enumerate(fields):
+        v = f"f{i}"
+        if f.kind == "plain":
+            continue
+        if f.kind in ("local", "timestamp", "datetime"):
+            body += [f"        if {v} is not None:", f"            {v} = fromiso({v})"]
+            if f.kind != "datetime":
+                test = "is not None" if f.kind == "local" else "is None"
+                body += [f"            if {v}.tzinfo {test}:", "                raise ValueError"]
+        elif f.kind == "date":
+            body += [f"        if {v} is not None:", f"            {v} = fromdate({v})"]
+        elif f.kind == "model" and (inline := _inline_model(i, f, ns)) is not None:
+            body += inline
+        elif f.kind in ("models", "list", "dict"):
+            ns[f"t{i}"] = dict if f.kind == "dict" else list
+            body += [f"        if {v} is not None:", f"            if {v}.__class__ is not t{i}:"]
+            body.append("                raise TypeError")
+            if f.kind == "models":
+                ns[f"h{i}"] = CONVERTER.get_structure_hook(f.inner)
+                body.append(f"            {v} = [h{i}(x) for x in {v}]")
+        else:  # a nested model, or a type only cattrs knows
+            ns[f"h{i}"] = CONVERTER.get_structure_hook(f.inner)
+            ns[f"t{i}"] = f.inner
+            body += [f"        if {v} is not None:", f"            {v} = h{i}({v}, t{i})"]
+    body += [
+        f"        o = cls({', '.join(names)})",
+        f"        if (len(d) != {count}) if full else not covers(d):",
+        "            o.extra = {k: v for k, v in d.items() if k not in known}",
+        "        return o",
+        "    except Exception:",
+        "        pass",
+        "    return slow(cls, d)",  # outside the except block: no value-bearing __context__
+    ]
+    name = f"structure_{cls.__name__}"
+    return _compile(name, [f"def {name}(d, _=None):", *body], ns)
+
+
+def _convert(f: _Field, value: Any) -> Any:
+    if f.kind in _PARSERS:
+        return _PARSERS[f.kind](value)
+    if f.kind in ("models", "list", "dict"):
+        if not isinstance(value, dict if f.kind == "dict" else list):
+            raise TypeError
+        if f.kind == "models":
+            hook = _structure_hook(f.inner)
+            return [hook(item) for item in value]
+        return value
+    return CONVERTER.get_structure_hook(f.inner)(value, f.inner)
+
+
+def _structure_slow(cls: type[Model], data: Any) -> Model:
+    """The tolerant path: one field at a time; raises _Invalid for data that does not fit."""
+    ok = isinstance(data, dict)
+    if ok:
+        args = []
+        for f in _fields(cls):
+            value = data.get(f.wire)
+            if value is not None and f.kind != "plain":
+                try:
+                    value = _convert(f, value)
+                except (_Invalid, TypeError, ValueError, cattrs.BaseValidationError):
+                    ok = False
+                    break
+            args.append(value)
+    if not ok:
+        raise _Invalid
+    obj = cls(*args)
+    known = {f.wire for f in _fields(cls)}
+    if not known.issuperset(data):
+        obj.extra = {k: v for k, v in data.items() if k not in known}
+    return obj
+
+
+def _make_unstructure(cls: type[Model]) -> _Hook:
+    ns: dict[str, Any] = {}
+    items = []
+    for i, f in enumerate(_fields(cls)):
+        get = f"o.{f.name}"
+        if f.kind == "plain":
+            items.append(f"        {f.wire!r}: {get},")
+            continue
+        if f.kind in _FORMATTERS:
+            ns[f"u{i}"] = _FORMATTERS[f.kind]
+            expr = f"u{i}(v)"
+        elif f.kind == "models":
+            ns[f"u{i}"] = CONVERTER.get_unstructure_hook(f.inner)
+            expr = f"[u{i}(x) for x in v]"
+        elif f.kind in ("list", "dict"):
+            expr = f"{'dict' if f.kind == 'dict' else 'list'}(v)"
+        else:
+            ns[f"u{i}"] = CONVERTER.get_unstructure_hook(f.inner)
+            expr = f"u{i}(v)"
+        items.append(f"        {f.wire!r}: None if (v := {get}) is None else {expr},")
+    name = f"unstructure_{cls.__name__}"
+    lines = [
+        f"def {name}(o):",
+        "    d = {",
+        *items,
+        "    }",
+        "    for k, v in o.extra.items():",
+        "        if k not in d:",
+        "            d[k] = v",
+        "    return d",
+    ]
+    return _compile(name, lines, ns)
+
+
+def _to_json(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind in _FORMATTERS:
+        return _FORMATTERS[kind](value)
+    if isinstance(value, list | tuple):
+        return [_to_json(item, "plain") for item in value]
+    if isinstance(value, Model):
+        return unstructure(value)
+    return value
+
+
+def _unstructure_request(obj: Any) -> dict[str, Any]:
+    # Request models: UNSET is not sent, None is sent as null.
+    return {
+        f.wire: _to_json(value, f.kind)
+        for f in _fields(type(obj))
+        if (value := getattr(obj, f.name)) is not UNSET
+    }
+
+
+CONVERTER = cattrs.Converter()
+"""The library's converter; never the global one (cattrs' advice to libraries)."""
+CONVERTER.register_structure_hook(datetime, lambda value, _: _parse_datetime(value))
+CONVERTER.register_structure_hook(date, lambda value, _: date.fromisoformat(value))
+CONVERTER.register_unstructure_hook(datetime, _format_datetime)
+CONVERTER.register_unstructure_hook(date, date.isoformat)
+CONVERTER.register_structure_hook_factory(_is_model, _make_structure)
+CONVERTER.register_unstructure_hook_factory(_is_model, _make_unstructure)
+CONVERTER.register_unstructure_hook_factory(
+    lambda cls: attrs.has(cls) and not _is_model(cls), lambda _: _unstructure_request
+)
+
+
+# -- diagnosis ----------------------------------------------------------------------------------
+
+
+def _problems(cls: type, data: Any, path: str) -> list[str]:
+    """Every problem of ``data`` as a ``cls``, with paths; the slow path after a failure."""
+    if not isinstance(data, dict):
+        return [f"expected an object @ {path}"]
+    out: list[str] = []
+    for f in _fields(cls):
+        value = data.get(f.wire)
+        where = f"{path}.{f.wire}"
+        if value is None or f.kind == "plain":
+            continue
+        if f.kind == "model":
+            out += _problems(f.inner, value, where)
+        elif f.kind in ("models", "list", "dict"):
+            if not isinstance(value, dict if f.kind == "dict" else list):
+                out.append(f"{_EXPECTED[f.kind]} @ {where}")
+            elif f.kind == "models":
+                for i, item in enumerate(value):
+                    out += _problems(f.inner, item, f"{where}[{i}]")
+        else:
+            try:
+                if f.kind in _PARSERS:
+                    _PARSERS[f.kind](value)
+                else:
+                    CONVERTER.structure(value, f.inner)
+            except (TypeError, ValueError, cattrs.BaseValidationError):
+                out.append(f"{_EXPECTED.get(f.kind, 'invalid value')} @ {where}")
+    return out
+
+
+# -- public functions ---------------------------------------------------------------------------
+
+
+def structure(data: Any, cls: type[T], *, path: str = "$") -> T:
+    """``data`` (parsed JSON) as a ``cls``: a model, ``list[Model]`` or a plain type such as ``str``."""
+    if get_origin(cls) is list:
+        return cast("T", structure_list(data, get_args(cls)[0], path=path))
+    if _is_model(cls):
+        try:
+            return cast("T", _structure_hook(cls)(data))
+        except _Invalid:
+            pass
+        raise StructureError(_problems(cls, data, path) or [f"invalid value @ {path}"])
+    if isinstance(data, cls) and not (isinstance(data, bool) and cls is not bool):
+        return data
+    raise StructureError([f"expected {getattr(cls, '__name__', 'a value')} @ {path}"])
+
+
+def structure_list(data: list[Any], cls: type[T], *, path: str = "$") -> list[T]:
+    """Each item of ``data`` as a ``cls`` (the fast path for a page of records)."""
+    if get_origin(cls) is list:  # an Endpoint of a non-paginated list carries list[Model]
+        cls = get_args(cls)[0]
+    if data.__class__ is not list:
+        raise StructureError([f"expected a list @ {path}"])
+    if not _is_model(cls):
+        return [structure(item, cls, path=f"{path}[{i}]") for i, item in enumerate(data)]
+    hook = _structure_hook(cls)
+    try:
+        return [hook(item) for item in data]
+    except _Invalid:
+        pass
+    problems = [p for i, item in enumerate(data) for p in _problems(cls, item, f"{path}[{i}]")]
+    raise StructureError(problems or [f"invalid value @ {path}"])
+
+
+def unstructure(model: Any) -> dict[str, Any]:
+    """A model as JSON-ready data: responses round-trip (``extra`` included); requests drop ``UNSET``."""
+    return cast("dict[str, Any]", CONVERTER.get_unstructure_hook(type(model))(model))
+
+
+def query_params(model: Any) -> list[tuple[str, str]]:
+    """A query model as ``(wire name, text)`` pairs; lists repeat the name, ``UNSET``/``None`` are omitted."""
+    out: list[tuple[str, str]] = []
+    for f in _fields(type(model)):
+        value = getattr(model, f.name)
+        if value is UNSET or value is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else (value,):
+            out.append((f.wire, _query_text(item, f.kind)))
+    return out
+
+
+def _query_text(value: Any, kind: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind in _FORMATTERS:
+        return _FORMATTERS[kind](value)
+    return str(value)

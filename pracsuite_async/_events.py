@@ -1,0 +1,120 @@
+"""Observability: small frozen event records and the :class:`EventHook` protocol.
+
+Attach hooks with ``PracSuiteClient(event_hooks=[...])`` to feed metrics or
+tracing without subclassing. Events carry the operation id and the path
+*template* (``/patient/{client_id}``), never ids, query values, bodies or keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol, TypeAlias
+
+import attrs
+
+__all__ = [
+    "Event",
+    "EventHook",
+    "LoggingHook",
+    "RateLimitWait",
+    "RateLimited",
+    "RequestSent",
+    "ResponseReceived",
+    "RetryScheduled",
+]
+
+logger = logging.getLogger("pracsuite_async")
+
+
+@attrs.frozen
+class RequestSent:
+    """An attempt is about to go on the wire."""
+
+    operation_id: str
+    method: str
+    path: str
+    attempt: int
+
+
+@attrs.frozen
+class ResponseReceived:
+    """An attempt got a response (any status) after ``elapsed`` seconds."""
+
+    operation_id: str
+    method: str
+    path: str
+    attempt: int
+    status: int
+    elapsed: float
+
+
+@attrs.frozen
+class RetryScheduled:
+    """A failed attempt will be retried after ``wait`` seconds; ``reason`` names the failure."""
+
+    operation_id: str
+    method: str
+    path: str
+    attempt: int
+    wait: float
+    reason: str
+
+
+@attrs.frozen
+class RateLimitWait:
+    """The limiter held a request back for ``waited`` seconds."""
+
+    operation_id: str
+    method: str
+    path: str
+    waited: float
+
+
+@attrs.frozen
+class RateLimited:
+    """The server answered 429; every sender pauses ``retry_after`` seconds (None: not sent)."""
+
+    operation_id: str
+    method: str
+    path: str
+    retry_after: float | None
+
+
+Event: TypeAlias = RequestSent | ResponseReceived | RetryScheduled | RateLimitWait | RateLimited
+
+
+class EventHook(Protocol):
+    """A callable receiving every :data:`Event`; it must be quick and must not raise."""
+
+    def __call__(self, event: Event) -> None:
+        """Handle one event."""
+
+
+class LoggingHook:
+    """Logs events to the ``pracsuite_async`` logger (retries and 429s at INFO, the rest at DEBUG)."""
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self._logger = log or logger
+
+    def __call__(self, event: Event) -> None:
+        """Log one event: method, path template, status, attempt, waits; nothing else."""
+        log = self._logger
+        if isinstance(event, RetryScheduled):
+            log.info(
+                "retry %s %s attempt=%d wait=%.3fs reason=%s",
+                event.method, event.path, event.attempt, event.wait, event.reason,
+            )
+        elif isinstance(event, RateLimited):
+            log.info("429 %s %s retry_after=%s", event.method, event.path, event.retry_after)
+        elif log.isEnabledFor(logging.DEBUG):
+            if isinstance(event, ResponseReceived):
+                log.debug(
+                    "%s %s -> %d attempt=%d %.3fs",
+                    event.method, event.path, event.status, event.attempt, event.elapsed,
+                )
+            elif isinstance(event, RateLimitWait):
+                log.debug("rate-limit wait %s %s %.3fs", event.method, event.path, event.waited)
+            else:
+                log.debug("send %s %s attempt=%d", event.method, event.path, event.attempt)

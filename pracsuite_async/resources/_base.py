@@ -1,0 +1,103 @@
+"""The one generic machinery behind every resource method.
+
+Generated resource methods are a typed signature, a docstring and one line that
+hands ``locals()`` to :meth:`Resource._call` or :meth:`Resource._list`; this module
+turns that into a validated request, a pipeline call and typed models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from pracsuite_async import _converter
+from pracsuite_async._endpoints import Endpoint
+from pracsuite_async._errors import ResponseDecodeError
+from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
+
+if TYPE_CHECKING:
+    from pracsuite_async._client import PracSuiteClient
+
+T = TypeVar("T")
+
+__all__ = ["Resource"]
+
+
+def _decode(endpoint: Endpoint[T], req: PreparedRequest, data: Any) -> T:
+    result = endpoint.result
+    if result is None:
+        return cast("T", None)
+    try:
+        if endpoint.list_key is not None:
+            items = data.get(endpoint.list_key) if isinstance(data, dict) else None
+            return cast("T", _converter.structure_list(items or [], result))
+        return _converter.structure(data, result)
+    except _converter.StructureError as exc:
+        msg = "response does not match the model"
+        raise ResponseDecodeError(msg, method=req.method, path=req.path, problems=exc.problems) from None
+
+
+class Resource:
+    """Base of every resource namespace (``client.appointments``, ``client.patients``, ...)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: PracSuiteClient) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    async def _call(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> T:
+        """Validate, send and decode a single-response operation."""
+        req = build_request(endpoint, args)
+        data = await self._client._pipeline.call(  # the client's own machinery
+            req,
+            deadline=cast("float | None", args.get("deadline")),
+            idempotent=cast("bool | None", args.get("idempotent")),
+        )
+        return _decode(endpoint, req, data)
+
+    def _list(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> Pager[T]:
+        """A :class:`Pager` over a paginated list operation; arguments are validated now."""
+        page_size = check_page_size(args.get("page_size", 100))
+        build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
+        pipeline = self._client._pipeline  # the client's own machinery
+        deadline = cast("float | None", args.get("deadline"))
+        list_key = cast("str", endpoint.list_key)
+        result = cast("type[T]", endpoint.result)
+
+        async def fetch(number: int, size: int) -> Page[T]:
+            req = build_request(endpoint, args, page=number, page_size=size)
+            data = await pipeline.call(req, deadline=deadline, idempotent=None)
+            if not isinstance(data, dict):
+                msg = "list response is not a JSON object"
+                raise ResponseDecodeError(msg, method=req.method, path=req.path)
+            try:
+                items = _converter.structure_list(data.get(list_key) or [], result)
+            except _converter.StructureError as exc:
+                msg = "response does not match the model"
+                raise ResponseDecodeError(
+                    msg, method=req.method, path=req.path, problems=exc.problems
+                ) from None
+            total = data.get("total_entries")
+            links = data.get("links")
+            has_next = bool(links.get("next")) if isinstance(links, dict) else False
+            return Page(number, items, total if isinstance(total, int) else None, has_next)
+
+        ordered = cast("bool", args.get("ordered", True))
+        # Only a walk that build_request sorted by the id (a sortable list without
+        # sort_by) is in ascending id order; any other walk drops duplicates by
+        # remembering recent keys.
+        id_sorted = endpoint.sortable and endpoint.id_field is not None and not args.get("sort_by")
+        return Pager(
+            fetch,
+            page_size=page_size,
+            window=self._client.page_window,
+            ordered=ordered,
+            max_items=cast("int | None", args.get("max_items")),
+            key=attrgetter(endpoint.id_field) if endpoint.id_field else None,
+            key_ascending=id_sorted and ordered,
+        )

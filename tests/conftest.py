@@ -1,0 +1,69 @@
+"""Shared fixtures: sentinel keys, a fake clock and clients over a fake transport."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pracsuite_async import PracSuiteClient
+from pracsuite_async._endpoints import Endpoint
+from pracsuite_async._wire import PreparedRequest
+from pracsuite_async.testing import FakeClock, FakeTransport
+from pracsuite_async.testing._fakes import Handler
+
+VENDOR_KEY = "vendor-SENTINEL-7f3a9c"
+ACCOUNT_KEY = "account-SENTINEL-91bc44"
+
+GET_THING: Endpoint[None] = Endpoint(
+    operation_id="getThing",
+    method="GET",
+    path="/thing/{thing_id}",
+    path_params=("thing_id",),
+    result=None,
+    namespace="things",
+    method_name="get",
+    summary="A test operation.",
+)
+POST_THING: Endpoint[None] = Endpoint(
+    operation_id="createThing",
+    method="POST",
+    path="/thing",
+    path_params=(),
+    result=None,
+    namespace="things",
+    method_name="create",
+    summary="A test write.",
+    success_status=201,
+)
+
+
+def prepared(endpoint: Endpoint[Any] = GET_THING, path: str = "/thing/1") -> PreparedRequest:
+    """A ready request for the pipeline tests."""
+    body = b"{}" if endpoint.method != "GET" else None
+    return PreparedRequest(endpoint, endpoint.method, path, [], body)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A virtual clock."""
+    return FakeClock()
+
+
+MakeClient = Callable[..., tuple[PracSuiteClient, FakeTransport]]
+
+
+@pytest.fixture
+def make_client(clock: FakeClock) -> MakeClient:
+    """Build a client over a FakeTransport answering with ``handler``."""
+
+    def make(handler: Handler, **kwargs: Any) -> tuple[PracSuiteClient, FakeTransport]:
+        transport = FakeTransport(handler)
+        kwargs.setdefault("rate_limit", 1000.0)
+        kwargs.setdefault("rng", random.Random(7))
+        client = PracSuiteClient(VENDOR_KEY, ACCOUNT_KEY, transport=transport, clock=clock, **kwargs)
+        return client, transport
+
+    return make

@@ -1,0 +1,266 @@
+"""The ``pracsuite`` command line: the demo, exports, exit codes and key hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pracsuite_async.cli import main
+from pracsuite_async.cli._app import app
+from pracsuite_async.cli._export import Format, atomic_output
+from pracsuite_async.simulator import Simulator, SimulatorConfig
+
+RECORDS = 300
+VENDOR_KEY = "sim-vendor-key"
+ACCOUNT_KEY = "sim-account-key"
+WRONG_VENDOR_KEY = "vendor-SENTINEL-wrong-4d1f"
+
+
+class _Background:
+    """A simulator served by its own event loop in a thread, so CliRunner can call asyncio.run."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self._config = config
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self.simulator: Simulator | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _serve(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        async with Simulator(self._config) as simulator:
+            self.simulator = simulator
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> Simulator:
+        self._thread.start()
+        assert self._ready.wait(30), "simulator did not start"
+        assert self.simulator is not None
+        return self.simulator
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Simulator]:
+    """A 300-appointment simulator without a rate limit, shared by this module's export tests."""
+    with _Background(SimulatorConfig(records=RECORDS)) as sim:
+        yield sim
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """A CliRunner with the simulator's keys in the environment."""
+    return CliRunner(env={"PRACSUITE_VENDOR_KEY": VENDOR_KEY, "PRACSUITE_ACCOUNT_KEY": ACCOUNT_KEY})
+
+
+def export(runner: CliRunner, simulator: Simulator, *args: str) -> Result:
+    """Run ``pracsuite export`` against the simulator, quietly."""
+    return runner.invoke(app, ["export", *args, "--base-url", simulator.base_url, "--quiet"])
+
+
+def appointment_ids(simulator: Simulator) -> dict[int, str]:
+    """Ids of the appointments ``/appointment`` serves, with their ``modified`` timestamps."""
+    diary = simulator.dataset.tables["diary"]
+    return {rid: rec["modified"] for rid, rec in diary.items() if rec.get("_kind") == "appointment"}
+
+
+def one_error_line(result: Result) -> str:
+    """The single stderr line of a failed command."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pracsuite: error: ")
+    return lines[0]
+
+
+class TestExport:
+    """``pracsuite export`` against a running simulator."""
+
+    def test_jsonl(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """Every appointment is written once as a JSON line, and no temporary file is left behind."""
+        out = tmp_path / "appointments.jsonl"
+        result = export(runner, simulator, "appointments", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert sorted(row["appointment_id"] for row in rows) == sorted(appointment_ids(simulator))
+        assert f"exported {RECORDS} appointments (3 pages" in result.stdout
+        assert list(tmp_path.iterdir()) == [out]
+
+    def test_csv(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """CSV has one column per top-level field in model order; nested values are JSON-encoded."""
+        out = tmp_path / "appointments.csv"
+        result = export(runner, simulator, "appointments", "--out", str(out), "--page-size", "70")
+        assert result.exit_code == 0, result.output
+        with out.open(newline="") as stream:
+            reader = csv.DictReader(stream)
+            rows = list(reader)
+            header = reader.fieldnames or []
+        assert len(rows) == RECORDS
+        assert header[:4] == ["links", "tenant_id", "appointment_id", "client_id"]
+        assert {"app_time", "modified", "resource_ids", "row_num"} <= set(header)
+        assert json.loads(rows[0]["links"])["self"].endswith(f"/appointment/{rows[0]['appointment_id']}")
+        assert list(tmp_path.iterdir()) == [out]
+
+    def test_since(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """``--since`` keeps only records whose ``updated`` time is at or after it."""
+        modified = sorted(appointment_ids(simulator).values())
+        since = modified[len(modified) // 2]
+        out = tmp_path / "recent.jsonl"
+        result = export(runner, simulator, "appointments", "--out", str(out), "--since", since)
+        assert result.exit_code == 0, result.output
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert len(rows) == sum(m >= since for m in modified)
+        assert all(row["modified"] >= since for row in rows)
+
+    def test_since_needs_a_timestamp_field(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """``--since`` on a resource without updated/modified/created filters is a one-line usage error."""
+        result = export(runner, simulator, "sexes", "--out", str(tmp_path / "x.jsonl"), "--since", "2025-01-01")
+        assert result.exit_code == 2
+        assert "--since" in one_error_line(result)
+        assert list(tmp_path.iterdir()) == []
+
+
+class TestExitCodes:
+    """Bad input exits 2, auth failures 3, each with one line and never a key."""
+
+    def test_unknown_resource(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """An unknown resource exits 2 and lists the valid ones."""
+        result = export(runner, simulator, "appointmentz", "--out", str(tmp_path / "x.jsonl"))
+        assert result.exit_code == 2
+        line = one_error_line(result)
+        assert "'appointmentz'" in line
+        assert "appointments, businesses" in line
+        assert "patients" in line
+
+    @pytest.mark.parametrize(
+        ("spec", "field"),
+        [("nme:=5", "nme"), ("business_id:~5", "business_id"), ("created:>=yesterday", "created")],
+    )
+    def test_bad_filter(
+        self, runner: CliRunner, simulator: Simulator, tmp_path: Path, spec: str, field: str
+    ) -> None:
+        """A filter with an unknown field, a disallowed operator or a bad value exits 2 naming the field."""
+        result = export(runner, simulator, "appointments", "--out", str(tmp_path / "x.jsonl"), "--filter", spec)
+        assert result.exit_code == 2
+        assert one_error_line(result).startswith(f"pracsuite: error: {field}: ")
+        assert list(tmp_path.iterdir()) == []
+
+    def test_wrong_key(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """A rejected key exits 3 with one line that does not contain the key, and writes no file."""
+        out = tmp_path / "x.jsonl"
+        result = export(runner, simulator, "appointments", "--out", str(out), "--vendor-key", WRONG_VENDOR_KEY)
+        assert result.exit_code == 3
+        assert "authentication failed" in one_error_line(result)
+        assert WRONG_VENDOR_KEY not in result.output
+        assert ACCOUNT_KEY not in result.output
+        assert list(tmp_path.iterdir()) == []
+
+    def test_missing_key(self, simulator: Simulator, tmp_path: Path) -> None:
+        """Without a key in the environment or the flags, export exits 2 naming the variable."""
+        runner = CliRunner(env={"PRACSUITE_VENDOR_KEY": None, "PRACSUITE_ACCOUNT_KEY": None})
+        result = export(runner, simulator, "appointments", "--out", str(tmp_path / "x.jsonl"))
+        assert result.exit_code == 2
+        assert "PRACSUITE_VENDOR_KEY" in one_error_line(result)
+
+    def test_unreachable_server(self, runner: CliRunner, tmp_path: Path) -> None:
+        """A connection failure exits 1 with the error on one line."""
+        args = ["export", "businesses", "--out", str(tmp_path / "x.jsonl"), "--quiet"]
+        result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1"])
+        assert result.exit_code == 1
+        assert "ConnectError" in one_error_line(result)
+        assert list(tmp_path.iterdir()) == []
+
+
+class TestMain:
+    """The console-script entry point."""
+
+    def test_help_lists_commands(self) -> None:
+        """``--help`` lists the three commands and the exit statuses."""
+        result = CliRunner().invoke(app, ["--help"])
+        assert result.exit_code == 0
+        for command in ("demo", "export", "simulator"):
+            assert command in result.stdout
+        assert "3 authentication" in result.stdout
+
+    def test_missing_extra(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        """Without click installed, ``main`` prints the pip hint on one line and exits 2."""
+        monkeypatch.setitem(sys.modules, "click", None)
+        with pytest.raises(SystemExit) as exc_info:
+            main(["--help"])
+        assert exc_info.value.code == 2
+        assert capsys.readouterr().err == (
+            "pracsuite: the command-line tool needs click and rich: pip install 'pracsuite-async[cli]'\n"
+        )
+
+
+def _pracsuite() -> list[str]:
+    script = shutil.which("pracsuite", path=os.path.dirname(sys.executable))
+    return [script] if script else [sys.executable, "-m", "pracsuite_async.cli"]
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    """The demo exports 600 appointments at 100 req/s, verifies them and exits 0 with a short log."""
+    out = tmp_path / "demo.jsonl"
+    args = ["demo", "--records", "600", "--rate", "100", "--burst", "10", "--out", str(out)]
+    env = {**os.environ, "COLUMNS": "120"}
+    command = [*_pracsuite(), *args]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)  # noqa: S603 - our own script
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = dict(re.findall(r"│ (\S[^│]*?)\s+│ ([^│]*?)\s+│", proc.stdout))
+    assert rows["Records"] == "600 written, 600 served by the simulator"
+    assert rows["Duplicate ids"] == "0"
+    assert rows["Missing ids"] == "0"
+    assert rows["429 responses"] == "0"
+    assert rows["Verification"] == "OK"
+    # Not a terminal: rich prints the progress bar once at the end, not once per page.
+    assert len(proc.stderr.strip().splitlines()) <= 3, proc.stderr
+    assert len(out.read_text().splitlines()) == 600
+
+
+def _interrupted_write(out: Path, fmt: Format) -> None:
+    with atomic_output(out, fmt) as sink:
+        sink.write([{"appointment_id": 1}])
+        raise KeyboardInterrupt
+
+
+class TestAtomicOutput:
+    """The output file is replaced only by a complete export."""
+
+    @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+    def test_failure_keeps_the_old_file(self, tmp_path: Path, fmt: Format) -> None:
+        """An export that fails halfway leaves the previous file untouched and no temporary files."""
+        out = tmp_path / f"data.{fmt}"
+        out.write_text("previous export\n")
+        with pytest.raises(KeyboardInterrupt):
+            _interrupted_write(out, fmt)
+        assert out.read_text() == "previous export\n"
+        assert list(tmp_path.iterdir()) == [out]
+
+    def test_csv_columns_are_the_union(self, tmp_path: Path) -> None:
+        """CSV columns are every field seen, in first-seen order; nulls are empty and nested values JSON."""
+        out = tmp_path / "data.csv"
+        with atomic_output(out, "csv") as sink:
+            sink.write([{"id": 1, "tags": [1, 2], "ok": True}, {"id": 2, "note": None, "extra": {"a": "é"}}])
+        assert out.read_text(encoding="utf-8").splitlines() == [
+            "id,tags,ok,note,extra",
+            '1,"[1,2]",true,,',
+            '2,,,,"{""a"":""é""}"',
+        ]

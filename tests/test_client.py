@@ -1,0 +1,168 @@
+"""Client-level behaviour through the resource namespaces, over a FakeTransport."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+
+from pracsuite_async import (
+    F,
+    NotFoundError,
+    PracSuiteClient,
+    RequestTypeError,
+    RequestValidationError,
+    ResponseDecodeError,
+)
+from pracsuite_async.models import Appointment
+from pracsuite_async.testing import RecordedRequest, json_response
+from tests.conftest import ACCOUNT_KEY, VENDOR_KEY, MakeClient
+
+
+def _page(req: RecordedRequest, total: int = 3):
+    page = int(req.query("page")[0])
+    size = int(req.query("page_size")[0])
+    first = (page - 1) * size
+    ids = range(first + 1, min(first + size, total) + 1)
+    return json_response(
+        200,
+        {
+            "appointments": [{"appointment_id": i, "app_time": "2025-01-03T10:15:00"} for i in ids],
+            "total_entries": total,
+            "links": {"self": "x"},
+        },
+    )
+
+
+class TestRequests:
+    async def test_list_sends_page_filters_and_stable_sort(self, make_client: MakeClient) -> None:
+        """A list call sends page, page_size, encoded q[] filters and sort_by with the id tie-breaker."""
+        client, transport = make_client(_page)
+        items = await client.appointments.list(
+            filters=[F("business_id") == 5, F("app_time") >= datetime(2025, 1, 1, 9)], page_size=2
+        ).collect()
+        assert [a.appointment_id for a in items] == [1, 2, 3]
+        assert all(isinstance(a, Appointment) for a in items)
+        first = transport.requests[0]
+        assert first.path == "/appointment"
+        assert first.query("q[]") == ["business_id:=5", "app_time:>=2025-01-01T09:00:00"]
+        assert first.query("sort_by") == ["appointment_id"]
+        assert sorted(int(r.query("page")[0]) for r in transport.requests) == [1, 2]
+
+    async def test_write_sends_json_body_of_given_fields_only(self, make_client: MakeClient) -> None:
+        """A write sends only the fields given (UNSET omitted), as JSON, to the right path."""
+        client, transport = make_client(lambda r: json_response(204))
+        assert await client.appointments.cancel(42, record_as_cancelled=True) is None
+        (req,) = transport.requests
+        assert (req.method, req.path) == ("POST", "/appointment/42/cancel")
+        assert req.json() == {"record_as_cancelled": True}
+        assert req.headers["Content-Type"] == "application/json"
+
+    async def test_get_decodes_the_model(self, make_client: MakeClient) -> None:
+        """get() returns the typed model, naive app_time and aware timestamps."""
+        body = {"appointment_id": 7, "app_time": "2025-01-03T10:15:00", "created": "2020-09-12T11:09:42.687393Z"}
+        client, _ = make_client(lambda r: json_response(200, body))
+        appt = await client.appointments.get(7)
+        assert appt.appointment_id == 7
+        assert appt.app_time == datetime(2025, 1, 3, 10, 15)
+        assert appt.created is not None
+        assert appt.created.tzinfo is not None
+        assert appt.created.microsecond == 687393
+
+    async def test_model_mismatch_is_a_decode_error(self, make_client: MakeClient) -> None:
+        """A 200 whose body does not fit the model raises ResponseDecodeError with a path, no value."""
+        client, _ = make_client(lambda r: json_response(200, {"appointment_id": 7, "app_time": "not-a-time"}))
+        with pytest.raises(ResponseDecodeError) as info:
+            await client.appointments.get(7)
+        assert info.value.problems
+        assert "not-a-time" not in str(info.value)
+
+    async def test_not_found_is_typed(self, make_client: MakeClient) -> None:
+        """A 404 envelope becomes NotFoundError with the request id."""
+        client, _ = make_client(
+            lambda r: json_response(404, {"error": {"status": 404, "code": "NOT_FOUND"}, "request_id": "r-1"})
+        )
+        with pytest.raises(NotFoundError) as info:
+            await client.patients.get(99)
+        assert info.value.request_id == "r-1"
+        assert info.value.path == "/patient/99"
+
+
+class TestValidationBeforeSending:
+    @pytest.mark.parametrize("page_size", [0, 101, -1])
+    def test_page_size_range(self, make_client: MakeClient, page_size: int) -> None:
+        """page_size outside 1..100 raises at call time, before any request."""
+        client, transport = make_client(_page)
+        with pytest.raises(RequestValidationError) as info:
+            client.appointments.list(page_size=page_size)
+        assert info.value.field == "page_size"
+        assert transport.requests == []
+
+    async def test_bad_ids_are_rejected(self, make_client: MakeClient) -> None:
+        """Path ids must be positive integers."""
+        client, transport = make_client(_page)
+        with pytest.raises(RequestTypeError):
+            await client.appointments.get("7")  # type: ignore[arg-type]
+        with pytest.raises(RequestValidationError):
+            await client.appointments.get(0)
+        assert transport.requests == []
+
+    async def test_unknown_filter_field_is_rejected(self, make_client: MakeClient) -> None:
+        """A filter on a field the operation does not document fails before sending."""
+        client, transport = make_client(_page)
+        with pytest.raises(RequestValidationError) as info:
+            client.appointments.list(filters=["surname:=Smith"])
+        assert "surname" in str(info.value)
+        assert transport.requests == []
+
+    async def test_body_rules_apply(self, make_client: MakeClient) -> None:
+        """duration must be 5..1440 in steps of 5; item_id and item_group_id are exclusive."""
+        client, transport = make_client(lambda r: json_response(201, {}))
+        common = {
+            "client_id": 1, "appointment_type_id": 2, "app_time": datetime(2026, 1, 5, 9),
+            "practitioner_id": 3, "business_id": 4,
+        }
+        with pytest.raises(RequestValidationError) as info:
+            await client.appointments.create(duration=7, **common)  # type: ignore[arg-type]
+        assert info.value.field.endswith("duration")
+        with pytest.raises(RequestValidationError):
+            await client.appointments.create(duration=30, item_id=1, item_group_id=2, **common)  # type: ignore[arg-type]
+        assert transport.requests == []
+
+    async def test_patient_name_length(self, make_client: MakeClient) -> None:
+        """Patient first_name/surname over 40 characters are rejected, the value not echoed."""
+        client, transport = make_client(lambda r: json_response(201, {}))
+        long_name = "Z" * 41
+        with pytest.raises(RequestValidationError) as info:
+            await client.patients.create(first_name="Ann", surname=long_name)
+        assert long_name not in str(info.value)
+        assert transport.requests == []
+
+
+class TestSharing:
+    async def test_concurrency_cap_holds_across_tasks(self, make_client: MakeClient) -> None:
+        """However many tasks share a client, at most max_concurrency requests are in flight."""
+        in_flight = 0
+        peak = 0
+
+        async def handler(req: RecordedRequest):
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0)
+            in_flight -= 1
+            return json_response(200, {"appointment_id": 1})
+
+        client, transport = make_client(handler, max_concurrency=4, burst=1000)
+        await asyncio.gather(*(client.appointments.get(1) for _ in range(200)))
+        assert len(transport.requests) == 200
+        assert peak == 4
+
+    def test_client_is_not_constructed_with_bad_settings(self) -> None:
+        """Bad settings raise ConfigurationError at construction."""
+        from pracsuite_async import ConfigurationError
+
+        for kwargs in ({"max_concurrency": 0}, {"rate_limit": -1}, {"timeout": 0}, {"page_window": 0}):
+            with pytest.raises(ConfigurationError):
+                PracSuiteClient(VENDOR_KEY, ACCOUNT_KEY, **kwargs)  # type: ignore[arg-type]

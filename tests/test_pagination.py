@@ -1,0 +1,597 @@
+"""The pagination engine: bounded concurrency, page order, changing totals, clean exits.
+
+Fetches are controlled with per-page events, so completion order is chosen by the
+test; nothing sleeps for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from operator import itemgetter
+from typing import Any, TypeVar
+
+import pytest
+
+from pracsuite_async._errors import RequestTypeError, RequestValidationError
+from pracsuite_async._pagination import Page, Pager
+
+T = TypeVar("T")
+
+
+class FetchError(Exception):
+    """A fetch failure raised by the fake server."""
+
+
+class Server:
+    """A fake list endpoint over ``records``, with per-page gates and bookkeeping."""
+
+    def __init__(
+        self,
+        count: int,
+        *,
+        page_size: int = 10,
+        gated: bool = False,
+        report_total: bool = True,
+        fixed_total: int | None = None,
+        serve_size: int | None = None,
+    ) -> None:
+        self.records = list(range(1, count + 1))
+        self.page_size = page_size
+        self.serve_size = serve_size or page_size  # a server may ignore page_size
+        self.gated = gated
+        self.report_total = report_total
+        self.fixed_total = fixed_total
+        self.gates: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)
+        self.failures: dict[int, BaseException] = {}
+        self.on_serve: Callable[[int], None] | None = None
+        self.delays: dict[int, int] = {}
+        self.requested: list[int] = []
+        self.cancelled: list[int] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def release(self, *numbers: int) -> None:
+        """Let the fetches of these pages complete."""
+        for number in numbers:
+            self.gates[number].set()
+
+    async def fetch(self, number: int, size: int) -> Page[int]:
+        """Serve one page, waiting for its gate when gated."""
+        assert size == self.page_size
+        self.requested.append(number)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.gated:
+                await self.gates[number].wait()
+            for _ in range(self.delays.get(number, 1)):
+                await asyncio.sleep(0)
+            if number in self.failures:
+                raise self.failures[number]
+            if self.on_serve is not None:
+                self.on_serve(number)
+            start = (number - 1) * self.serve_size
+            items = self.records[start : start + self.serve_size]
+            total = self.fixed_total if self.fixed_total is not None else len(self.records)
+            return Page(number, items, total if self.report_total else None, start + len(items) < total)
+        except asyncio.CancelledError:
+            self.cancelled.append(number)
+            raise
+        finally:
+            self.in_flight -= 1
+
+
+async def settle(rounds: int = 30) -> None:
+    """Let every ready task run for a while without real time passing."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
+async def finish(awaitable: Awaitable[T]) -> T:
+    """Await without real time, failing (rather than hanging) if it never finishes."""
+    task = asyncio.ensure_future(awaitable)
+    for _ in range(500):
+        if task.done():
+            return task.result()
+        await asyncio.sleep(0)
+    pytest.fail("the task did not finish: something is waiting forever")
+
+
+def pages_of(*pages: list[int], total: int | None = None) -> Callable[[int, int], Any]:
+    """A fetcher serving fixed pages (for dedupe tests where records are repeated)."""
+
+    async def fetch(number: int, size: int) -> Page[int]:
+        await asyncio.sleep(0)
+        items = pages[number - 1] if number <= len(pages) else []
+        return Page(number, items, total, number < len(pages))
+
+    return fetch
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _frozen_heap() -> Iterator[None]:
+    """Exclude objects from before this module from collection, so each test's gc.collect() is cheap."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture(autouse=True)
+async def no_loop_errors() -> AsyncIterator[list[dict[str, Any]]]:
+    """Fail the test if asyncio reports a destroyed pending task or an unretrieved exception."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    yield errors
+    await settle()
+    gc.collect()
+    await settle()
+    loop.set_exception_handler(None)
+    assert errors == []
+
+
+class TestOrder:
+    async def test_strict_order_with_out_of_order_completion(self) -> None:
+        """Pages finishing in reverse order are still yielded in page order, each once it is due."""
+        server = Server(50, gated=True)
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for item in Pager(server.fetch, page_size=10):
+                got.append(item)
+
+        consumer = asyncio.create_task(consume())
+        server.release(1)
+        await settle()
+        assert got == list(range(1, 11))
+        assert sorted(server.requested) == [1, 2, 3, 4, 5]
+        server.release(5, 4, 3)
+        await settle()
+        assert got == list(range(1, 11))
+        server.release(2)
+        await finish(consumer)
+        assert got == list(range(1, 51))
+
+    async def test_unordered_yields_as_completed(self) -> None:
+        """With ordered=False pages come out in completion order."""
+        server = Server(30, gated=True)
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for item in Pager(server.fetch, page_size=10, ordered=False):
+                got.append(item)
+
+        consumer = asyncio.create_task(consume())
+        server.release(1)
+        await settle()
+        server.release(3)
+        await settle()
+        assert got == [*range(1, 11), *range(21, 31)]
+        server.release(2)
+        await finish(consumer)
+        assert got == [*range(1, 11), *range(21, 31), *range(11, 21)]
+
+    async def test_window_never_exceeded(self) -> None:
+        """However pages complete, no more than ``window`` fetches are in flight, and the window fills."""
+        rng = random.Random(7)
+        server = Server(400, gated=True)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10, window=5).collect())
+        await settle()
+        while not consumer.done():
+            assert server.in_flight <= 5
+            waiting = [n for n in set(server.requested) if not server.gates[n].is_set()]
+            if waiting:
+                server.release(rng.choice(waiting))
+            await settle(rng.randint(1, 5))
+        assert await finish(consumer) == list(range(1, 401))
+        assert server.max_in_flight == 5
+        assert sorted(server.requested) == list(range(1, 41))
+
+    async def test_held_pages_bounded_by_window(self) -> None:
+        """Pages started but not yet consumed (in flight, waiting, being read) never exceed the window."""
+        rng = random.Random(3)
+        server = Server(300, page_size=10)
+        server.delays = {n: rng.randint(1, 12) for n in range(1, 31)}
+        worst = 0
+        async for item in Pager(server.fetch, page_size=10, window=4):
+            page = (item - 1) // 10 + 1
+            worst = max(worst, len(server.requested) - (page - 1))
+            await asyncio.sleep(0)  # a slow consumer lets fetches run ahead
+        assert worst == 4
+        assert server.max_in_flight <= 4
+
+    async def test_window_one_is_sequential(self) -> None:
+        """window=1 fetches one page at a time."""
+        server = Server(35)
+        assert await Pager(server.fetch, page_size=10, window=1).collect() == list(range(1, 36))
+        assert server.max_in_flight == 1
+        assert server.requested == [1, 2, 3, 4]
+
+
+class TestShapes:
+    async def test_empty_result(self) -> None:
+        """total_entries 0 ends the walk after page 1 with no items."""
+        server = Server(0)
+        pager = Pager(server.fetch, page_size=10)
+        assert await pager.collect() == []
+        assert server.requested == [1]
+        assert (pager.pages_fetched, pager.items_yielded, pager.total_entries) == (1, 0, 0)
+
+    async def test_last_partial_page(self) -> None:
+        """A partial last page is yielded and nothing past it is fetched."""
+        server = Server(25)
+        assert await Pager(server.fetch, page_size=10).collect() == list(range(1, 26))
+        assert sorted(server.requested) == [1, 2, 3]
+
+    async def test_exactly_full_last_page(self) -> None:
+        """When the total divides evenly no extra empty page is requested."""
+        server = Server(30)
+        assert await Pager(server.fetch, page_size=10).collect() == list(range(1, 31))
+        assert sorted(server.requested) == [1, 2, 3]
+
+    async def test_follows_has_next_without_total(self) -> None:
+        """Without total_entries the pager follows links.next, prefetching only the next page."""
+        server = Server(25, gated=True, report_total=False)
+        pages = Pager(server.fetch, page_size=10, window=8).pages()
+        server.release(1)
+        first = await anext(pages)
+        await settle()
+        assert first.items == list(range(1, 11))
+        assert server.requested == [1, 2]
+        server.release(2, 3)
+        rest = [page.items async for page in pages]
+        assert rest == [list(range(11, 21)), list(range(21, 26))]
+        assert server.requested == [1, 2, 3]
+        assert server.max_in_flight == 1
+
+    async def test_has_next_full_last_page(self) -> None:
+        """Without total_entries a full page with no next link ends the walk."""
+        server = Server(20, report_total=False)
+        assert await Pager(server.fetch, page_size=10).collect() == list(range(1, 21))
+        assert server.requested == [1, 2]
+
+    async def test_empty_page_with_next_link_stops(self) -> None:
+        """An empty page ends the walk even if it claims a next page, so a bad server cannot loop us."""
+        fetch = pages_of([1, 2], [], [3])
+
+        async def lying(number: int, size: int) -> Page[int]:
+            page: Page[int] = await fetch(number, size)
+            return Page(page.number, page.items, None, True)
+
+        assert await Pager(lying, page_size=2).collect() == [1, 2]
+
+
+class TestChangingData:
+    async def test_total_grows(self) -> None:
+        """A larger total_entries reported by a later page schedules the extra pages."""
+        server = Server(30)
+        server.on_serve = lambda n: server.records.extend(range(31, 51)) if n == 2 else None
+        assert await Pager(server.fetch, page_size=10).collect() == list(range(1, 51))
+        assert sorted(server.requested) == [1, 2, 3, 4, 5]
+
+    async def test_total_shrinks(self) -> None:
+        """A smaller total_entries cancels pages past the new end."""
+        server = Server(50, gated=True)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10).collect())
+        server.release(1)
+        await settle()
+        assert sorted(server.requested) == [1, 2, 3, 4, 5]
+        del server.records[25:]
+        server.release(2)
+        await settle()
+        assert sorted(server.cancelled) == [4, 5]
+        server.release(3)
+        assert await finish(consumer) == list(range(1, 26))
+
+    async def test_short_page_before_expected_end(self) -> None:
+        """A short page before the reported end stops the walk after it and cancels the rest."""
+        server = Server(25, gated=True, fixed_total=50)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10).collect())
+        server.release(1, 2)
+        await settle()
+        server.release(3)
+        assert await finish(consumer) == list(range(1, 26))
+        assert sorted(server.cancelled) == [4, 5]
+
+    async def test_full_page_outranks_a_smaller_total(self) -> None:
+        """Unordered, a full page reporting a tiny total keeps the earlier pages still in flight."""
+        server = Server(50, gated=True)
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for item in Pager(server.fetch, page_size=10, ordered=False):
+                got.append(item)
+
+        consumer = asyncio.create_task(consume())
+        server.release(1)
+        await settle()
+        server.fixed_total = 10
+        server.release(3)
+        await settle()
+        assert sorted(server.cancelled) == [4, 5]
+        server.release(2)
+        await finish(consumer)
+        assert got == [*range(1, 11), *range(21, 31), *range(11, 21)]
+
+    async def test_shrink_then_grow_refetches_cancelled_pages(self) -> None:
+        """Pages cancelled by a shrink are fetched again when the total grows back."""
+        server = Server(50, gated=True)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10).collect())
+        server.release(1)
+        await settle()
+        saved = server.records[30:]
+        del server.records[30:]
+        server.release(2)
+        await settle()
+        assert sorted(server.cancelled) == [4, 5]
+        server.records.extend(saved)
+        server.gates[4].clear()
+        server.gates[5].clear()
+        server.release(3, 4, 5)
+        assert await finish(consumer) == list(range(1, 51))
+        assert sorted(server.requested) == [1, 2, 3, 4, 4, 5, 5]
+
+
+class TestDedupe:
+    async def test_insert_shifts_records_without_key(self) -> None:
+        """Without a key, a record inserted at the front makes the boundary record appear twice."""
+        server = Server(30)
+        server.on_serve = lambda n: server.records.insert(0, 0) if n == 2 else None
+        got = await Pager(server.fetch, page_size=10, window=1).collect()
+        assert got.count(10) == 2
+
+    @pytest.mark.parametrize("ascending", [False, True])
+    async def test_key_drops_shifted_duplicates(self, ascending: bool) -> None:
+        """With a key, the shifted duplicate is dropped, in both dedupe modes."""
+        server = Server(30)
+        server.on_serve = lambda n: server.records.insert(0, 0) if n == 2 else None
+        pager = Pager(server.fetch, page_size=10, window=1, key=lambda x: x, key_ascending=ascending)
+        assert await pager.collect() == list(range(1, 31))
+        assert pager.items_yielded == 30
+
+    async def test_ascending_dedupe_uses_last_key_only(self) -> None:
+        """In ascending mode anything not above the last yielded key is dropped, however old."""
+        fetch = pages_of([1, 2], [2, 3], [1, 4], total=6)
+        pager = Pager(fetch, page_size=2, key=lambda x: x, key_ascending=True)
+        assert await pager.collect() == [1, 2, 3, 4]
+
+    async def test_key_memory_is_bounded(self) -> None:
+        """Keys older than window + 1 pages are forgotten, so memory stays bounded."""
+        fetch = pages_of([1, 2], [3, 4], [5, 6], [2, 5], total=8)
+        pager = Pager(fetch, page_size=2, window=1, key=lambda x: x)
+        # window=1 remembers pages 2 and 3: 5 is a duplicate, 2 (page 1) is not.
+        assert await pager.collect() == [1, 2, 3, 4, 5, 6, 2]
+
+    async def test_key_with_attrgetter_style_function(self) -> None:
+        """Any key function works, e.g. itemgetter on dict records."""
+
+        async def fetch(number: int, size: int) -> Page[dict[str, int]]:
+            await asyncio.sleep(0)
+            rows = [[{"id": 1}, {"id": 2}], [{"id": 2}, {"id": 3}]][number - 1]
+            return Page(number, rows, 4, number < 2)
+
+        pager = Pager(fetch, page_size=2, key=itemgetter("id"))
+        assert [row["id"] for row in await pager.collect()] == [1, 2, 3]
+
+
+class TestFailures:
+    async def test_error_surfaces_at_its_position(self) -> None:
+        """A failed page raises after every earlier page was yielded, and later fetches are cancelled."""
+        server = Server(50, gated=True)
+        failure = FetchError("page 3")
+        server.failures[3] = failure
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for item in Pager(server.fetch, page_size=10):
+                got.append(item)
+
+        consumer = asyncio.create_task(consume())
+        server.release(1)
+        await settle()
+        server.release(3)
+        await settle()
+        assert got == list(range(1, 11))
+        assert not consumer.done()
+        server.release(2)
+        with pytest.raises(FetchError) as info:
+            await finish(consumer)
+        assert info.value is failure
+        assert got == list(range(1, 21))
+        assert sorted(server.cancelled) == [4, 5]
+        assert server.in_flight == 0
+
+    async def test_error_past_a_short_page_is_dropped(self) -> None:
+        """A failure on a page after the data's end is discarded, without asyncio logging it."""
+        server = Server(25, gated=True, fixed_total=50)
+        server.failures[4] = FetchError("page 4")
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10).collect())
+        server.release(1)
+        await settle()
+        server.release(4, 5)
+        await settle()
+        server.release(2, 3)
+        assert await finish(consumer) == list(range(1, 26))
+
+    async def test_first_page_error(self) -> None:
+        """A failure on page 1 raises before anything is yielded."""
+        server = Server(50)
+        server.failures[1] = FetchError("page 1")
+        pager = Pager(server.fetch, page_size=10)
+        with pytest.raises(FetchError):
+            await pager.collect()
+        assert pager.items_yielded == 0
+
+    async def test_unordered_error_after_completed_pages(self) -> None:
+        """Unordered, pages that finished together with a failure are yielded before it is raised."""
+        server = Server(50, gated=True)
+        server.failures[2] = FetchError("page 2")
+        got: list[int] = []
+
+        async def consume() -> None:
+            async for item in Pager(server.fetch, page_size=10, ordered=False):
+                got.append(item)
+
+        consumer = asyncio.create_task(consume())
+        server.release(1)
+        await settle()
+        server.release(2, 4)
+        with pytest.raises(FetchError):
+            await finish(consumer)
+        assert got == [*range(1, 11), *range(31, 41)]
+        assert sorted(server.cancelled) == [3, 5]
+
+    async def test_consumer_cancellation_propagates(self) -> None:
+        """Cancelling the consumer cancels and awaits every fetch, and the CancelledError is not swallowed."""
+        server = Server(50, gated=True)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10).collect())
+        server.release(1)
+        await settle()
+        consumer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await finish(consumer)
+        assert consumer.cancelled()
+        assert sorted(server.cancelled) == [2, 3, 4, 5]
+        assert server.in_flight == 0
+
+
+class TestEarlyExit:
+    async def test_break_cancels_in_flight(self, no_loop_errors: list[dict[str, Any]]) -> None:
+        """Breaking out of ``async for`` cancels and awaits every in-flight fetch once asyncio finalises it."""
+        server = Server(80, gated=True)
+        server.release(1)
+        async for _item in Pager(server.fetch, page_size=10, window=4):
+            break
+        await settle()
+        assert sorted(server.cancelled) == [2, 3, 4]
+        assert server.in_flight == 0
+        assert no_loop_errors == []
+
+    async def test_async_with_closes_deterministically(self) -> None:
+        """Leaving ``async with`` cancels in-flight fetches before the next statement runs."""
+        server = Server(80, gated=True)
+        server.release(1)
+        pager = Pager(server.fetch, page_size=10, window=4)
+
+        async def use() -> None:
+            async with pager as items:
+                assert await anext(items) == 1
+                await settle()
+                assert server.in_flight == 3
+            assert sorted(server.cancelled) == [2, 3, 4]
+
+        await finish(use())
+        assert sorted(server.cancelled) == [2, 3, 4]
+        assert server.in_flight == 0
+
+    async def test_async_with_cannot_nest(self) -> None:
+        """Entering the same pager twice at once is an error rather than a silent leak."""
+        pager = Pager(Server(10).fetch, page_size=10)
+        async with pager:
+            with pytest.raises(RuntimeError, match="already open"):
+                await pager.__aenter__()
+
+    async def test_pages_aclose_cancels(self) -> None:
+        """Closing a pages() iterator early cancels in-flight fetches."""
+        server = Server(80, gated=True)
+        server.release(1)
+        pages = Pager(server.fetch, page_size=10, window=3).pages()
+        assert (await anext(pages)).number == 1
+        await settle()
+        await finish(pages.aclose())
+        assert sorted(server.cancelled) == [2, 3]
+
+    async def test_max_items(self) -> None:
+        """max_items yields exactly that many items and fetches only the pages it needs."""
+        server = Server(100)
+        pager = Pager(server.fetch, page_size=10, max_items=15)
+        assert await pager.collect() == list(range(1, 16))
+        assert sorted(server.requested) == [1, 2]
+        assert (pager.items_yielded, pager.pages_fetched) == (15, 2)
+        assert server.in_flight == 0
+
+    async def test_max_items_tops_up_after_duplicates(self) -> None:
+        """When dedupe drops items, max_items fetches further pages until it is reached."""
+        fetch = pages_of([1, 2], [1, 2], [3, 4], [5, 6], total=8)
+        pager = Pager(fetch, page_size=2, max_items=3, key=lambda x: x)
+        assert await pager.collect() == [1, 2, 3]
+        assert pager.pages_fetched == 3
+
+    async def test_max_items_cancels_in_flight(self) -> None:
+        """Reaching max_items cancels fetches still in flight (here a server sending oversized pages)."""
+        server = Server(100, gated=True, serve_size=20)
+        consumer = asyncio.create_task(Pager(server.fetch, page_size=10, max_items=35).collect())
+        server.release(1)
+        await settle()
+        assert sorted(server.requested) == [1, 2, 3]
+        server.release(2)
+        assert await finish(consumer) == list(range(1, 36))
+        assert server.cancelled == [3]
+        assert server.in_flight == 0
+
+    async def test_max_items_zero(self) -> None:
+        """max_items=0 fetches nothing."""
+        server = Server(10)
+        assert await Pager(server.fetch, max_items=0, page_size=10).collect() == []
+        assert server.requested == []
+
+
+class TestSurface:
+    async def test_collect_to_list_pages_and_async_with_agree(self) -> None:
+        """collect, to_list, pages and async with all give the same items."""
+        pager = Pager(Server(23).fetch, page_size=10)
+        expected = list(range(1, 24))
+        assert await pager.collect() == expected
+        assert await pager.to_list() == expected
+        assert [item for page in [p async for p in pager.pages()] for item in page.items] == expected
+        async with pager as items:
+            assert [item async for item in items] == expected
+
+    async def test_pages_carry_numbers_and_totals(self) -> None:
+        """pages() yields Page objects with their numbers, totals and next flags."""
+        pages = [p async for p in Pager(Server(23).fetch, page_size=10).pages()]
+        assert [(p.number, len(p.items), p.total_entries, p.has_next) for p in pages] == [
+            (1, 10, 23, True),
+            (2, 10, 23, True),
+            (3, 3, 23, False),
+        ]
+
+    async def test_stats_reset_per_walk(self) -> None:
+        """pages_fetched and items_yielded count the latest walk, for progress bars."""
+        pager = Pager(Server(23).fetch, page_size=10)
+        seen = []
+        async for _ in pager:
+            seen.append((pager.pages_fetched, pager.items_yielded))
+        assert seen[0][1] == 1
+        assert (pager.pages_fetched, pager.items_yielded, pager.total_entries) == (3, 23, 23)
+        await pager.collect()
+        assert (pager.pages_fetched, pager.items_yielded) == (3, 23)
+        assert "pages_fetched=3" in repr(pager)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "field"),
+        [
+            ({"page_size": 0}, "page_size"),
+            ({"page_size": 101}, "page_size"),
+            ({"window": 0}, "window"),
+            ({"max_items": -1}, "max_items"),
+            ({"key_ascending": True}, "key_ascending"),
+            ({"key_ascending": True, "key": abs, "ordered": False}, "key_ascending"),
+        ],
+    )
+    def test_invalid_arguments(self, kwargs: dict[str, Any], field: str) -> None:
+        """Out-of-range or contradictory settings raise RequestValidationError naming the argument."""
+        with pytest.raises(RequestValidationError) as info:
+            Pager(Server(1).fetch, **kwargs)
+        assert info.value.field == field
+
+    @pytest.mark.parametrize("kwargs", [{"page_size": True}, {"window": 2.0}, {"max_items": "5"}])
+    def test_wrong_argument_types(self, kwargs: dict[str, Any]) -> None:
+        """Non-integer sizes raise RequestTypeError."""
+        with pytest.raises(RequestTypeError):
+            Pager(Server(1).fetch, **kwargs)
