@@ -15,5 +15,6 @@ DEFAULT_MAX_CONCURRENCY: Final = 16
 DEFAULT_TIMEOUT: Final = 30.0
 #: Seconds a whole call may take: limiter waits, all attempts and backoff sleeps.
 DEFAULT_DEADLINE: Final = 300.0
-#: Pages a list walk keeps in flight at once.
-DEFAULT_PAGE_WINDOW: Final = 8
+#: Pages a list walk keeps in flight at once (as many as the default concurrency,
+#: so one export can use every connection).
+DEFAULT_PAGE_WINDOW: Final = 16

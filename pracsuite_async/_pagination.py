@@ -94,7 +94,8 @@ class Pager(Generic[T]):
     exactly once.
 
     Progress: ``pages_fetched``, ``items_yielded`` and ``total_entries`` describe the
-    latest walk and are updated as it runs, for progress bars.
+    latest walk and are updated as it runs, for progress bars; ``items_yielded``
+    counts whole pages handed out, the page being iterated included.
 
     Args:
         fetch: ``fetch(page_number, page_size)`` returning that :class:`Page`.
@@ -211,8 +212,10 @@ class Pager(Generic[T]):
         # not leave it to the garbage collector.
         async with contextlib.aclosing(self._walk(count_items=False)) as pages:
             async for page in pages:
+                # Counted per page (the one being iterated included): progress displays
+                # need no per-item precision, and the hot loop stays a bare yield.
+                self.items_yielded += len(page.items)
                 for item in page.items:
-                    self.items_yielded += 1
                     yield item
 
     async def _walk(self, *, count_items: bool) -> AsyncGenerator[Page[T], None]:
@@ -328,6 +331,8 @@ class _Run(Generic[T]):
         else:
             self.end = number + 1 if page.has_next else number
         limit = self.limit()
+        if self.next_start - 1 <= limit:
+            return  # pages start in order, so none in flight lies past the end
         beyond = sorted(n for n in self.tasks if n > limit)
         for n in beyond:
             task = self.tasks.pop(n)
@@ -350,12 +355,21 @@ class _Run(Generic[T]):
     def _ascending(self, items: list[T]) -> list[T]:
         key = self.pager._key
         assert key is not None  # noqa: S101 - guaranteed by keep()
+        if not items:
+            return items
+        keys = list(map(key, items))
+        last = self.last_key
+        # The usual page: strictly ascending and all past the last key. Checked with
+        # C-level set/sort instead of a Python loop per item.
+        if (last is _NO_KEY or keys[0] > last) and len(set(keys)) == len(keys) and keys == sorted(keys):
+            self.last_key = keys[-1]
+            return items
         kept: list[T] = []
-        for item in items:
-            value = key(item)
-            if self.last_key is _NO_KEY or value > self.last_key:
+        for item, value in zip(items, keys, strict=True):
+            if last is _NO_KEY or value > last:
                 kept.append(item)
-                self.last_key = value
+                last = value
+        self.last_key = last
         return kept
 
     def _unseen(self, items: list[T]) -> list[T]:

@@ -23,6 +23,9 @@ class BucketServer:
     last: float = 0.0
     accepted: list[float] = attrs.field(factory=list)
     rejected: int = 0
+    rejected_at: list[float] = attrs.field(factory=list)
+    #: When ``run_walk`` changed the rate (None: it did not).
+    changed_at: float | None = None
 
     def __attrs_post_init__(self) -> None:
         self.tokens = self.burst
@@ -33,16 +36,25 @@ class BucketServer:
         now = self.clock.now()
         self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
         self.last = now
-        if self.tokens >= 1.0 - 1e-9:  # float tolerance: exact 1/R spacing must pass
+        if self.tokens >= 1.0 - 1e-6:  # float tolerance: requests exactly 1/R apart must pass
             self.tokens -= 1.0
             self.accepted.append(now)
             return None
         self.rejected += 1
+        self.rejected_at.append(now)
         return float(math.ceil((1.0 - self.tokens) / self.rate))
 
     def achieved_rate(self) -> float:
         """(n - 1) / span of accepted arrivals."""
         return (len(self.accepted) - 1) / (self.accepted[-1] - self.accepted[0])
+
+    def throttled_share(self) -> float:
+        """Share of requests answered 429."""
+        return self.rejected / max(1, self.rejected + len(self.accepted))
+
+    def rate_between(self, start: float, end: float) -> float:
+        """Accepted requests per second in [start, end)."""
+        return sum(start <= t < end for t in self.accepted) / (end - start)
 
     def peak_1s(self) -> int:
         """Most accepted requests in any window [t, t + 1)."""
@@ -65,22 +77,31 @@ async def run_walk(
     seed: int = 0,
     change_at: int | None = None,
     new_rate: float | None = None,
-) -> None:
-    """``workers`` tasks send ``requests`` successful requests through ``limiter``; 429s are retried."""
+) -> list[tuple[float, float]]:
+    """``workers`` tasks send ``requests`` successful requests through ``limiter``; 429s are retried.
+
+    After ``change_at`` accepted requests the server's rate becomes ``new_rate``.
+    Returns (time, rate) whenever the limiter's ``rate`` attribute (if any) changed.
+    """
     rng = random.Random(seed)
     todo = list(range(requests))
+    rates: list[tuple[float, float]] = []
 
     async def worker() -> None:
         while todo:
             todo.pop()
             while True:
                 await limiter.acquire(Deadline(clock, None, method="GET", path="/x"))
+                rate = getattr(limiter, "rate", None)
+                if rate is not None and (not rates or rates[-1][1] != rate):
+                    rates.append((clock.now(), rate))
                 retry_after = server.admit()
-                if change_at is not None and len(server.accepted) == change_at and new_rate:
-                    server.rate = new_rate
+                if new_rate and server.changed_at is None and len(server.accepted) == change_at:
+                    server.rate, server.changed_at = new_rate, clock.now()
                 await clock.sleep(latency * (0.5 + rng.random()))
                 if retry_after is None:
                     break
                 limiter.feedback(RateFeedback(throttled=True, retry_after=retry_after))
 
     await asyncio.gather(*(worker() for _ in range(workers)))
+    return rates

@@ -562,12 +562,13 @@ class TestSurface:
         ]
 
     async def test_stats_reset_per_walk(self) -> None:
-        """pages_fetched and items_yielded count the latest walk, for progress bars."""
+        """pages_fetched and items_yielded (whole pages handed out) count the latest walk, for progress bars."""
         pager = Pager(Server(23).fetch, page_size=10)
         seen = []
         async for _ in pager:
             seen.append((pager.pages_fetched, pager.items_yielded))
-        assert seen[0][1] == 1
+        assert seen[0][1] == 10
+        assert seen[-1][1] == 23
         assert (pager.pages_fetched, pager.items_yielded, pager.total_entries) == (3, 23, 23)
         await pager.collect()
         assert (pager.pages_fetched, pager.items_yielded) == (3, 23)

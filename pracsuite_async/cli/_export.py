@@ -33,7 +33,7 @@ from rich.progress import (
 )
 
 from pracsuite_async import OPERATIONS, ClientStats, Endpoint, F, Filter, FilterField, Pager, PracSuiteClient
-from pracsuite_async._converter import unstructure
+from pracsuite_async import to_dict as unstructure
 
 __all__ = [
     "ExportProgress",

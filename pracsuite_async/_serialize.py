@@ -1,0 +1,35 @@
+"""Public conversion between models and their wire JSON, over the one converter."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pracsuite_async import _converter
+from pracsuite_async._errors import ResponseDecodeError
+
+T = TypeVar("T")
+
+__all__ = ["from_dict", "to_dict"]
+
+
+def to_dict(model: object) -> dict[str, Any]:
+    """A model as wire JSON: wire field names, API time formats, unknown fields kept.
+
+    For request models, fields left ``UNSET`` are omitted. The result is what the
+    API sent (or would be sent), ready for ``json.dumps``.
+    """
+    return _converter.unstructure(model)
+
+
+def from_dict(data: Any, cls: type[T]) -> T:
+    """Build a model from wire JSON (for example a stored export line).
+
+    Raises:
+        ResponseDecodeError: the data does not fit the model; ``problems`` name the
+            paths, never the values.
+    """
+    try:
+        return _converter.structure(data, cls)
+    except _converter.StructureError as exc:
+        msg = "data does not match the model"
+        raise ResponseDecodeError(msg, method="-", path=cls.__name__, problems=exc.problems) from None
