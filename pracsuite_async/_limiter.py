@@ -4,37 +4,40 @@
 bucket kept as a theoretical arrival time) on an injected clock. Waiters reserve
 slots, so a queue costs one timer per task and a late wake-up pushes no later
 slot back (capacity-1 buckets lose several percent to the 1 ms timer grain,
-PERFORMANCE-NOTES §1d); a free slot costs a few reads and additions. The rate can
-change at runtime, and every 429 pauses *all* senders until its Retry-After.
+PERFORMANCE-NOTES §1d); a free slot is a few reads and additions (~1 us). The rate
+can change at runtime, and every 429 pauses *all* senders until its Retry-After.
 
 * Configured (``rate_limit=R``): pace at R, burst 2 (1.00 R, no 429 against a
   strict bucket of burst >= 2). A 429 our burst explains (more requests than even
-  pacing at R allows since the server's bucket was full) means its burst is
-  smaller: pace evenly and keep R. Any other 429 (shared budget, wrong setting)
-  starts the recovery below, under R.
-* Unknown limit: from 5/s, double every 0.3 s of saturated sending until a 429
-  (the bucket starts full, so the ramp costs one pause), then measure:
+  pacing at R allows since the server's bucket was full) means the server's burst
+  is smaller: pace evenly and keep R, so one pause is the whole cost. Any other
+  429 (a shared budget, a wrong setting) starts the recovery below, under R.
+* Unknown limit: from 5/s, double every 0.3 s of saturated sending until a 429.
+  Fast, because time below the limit is lost for good, while overshooting costs
+  one pause whatever its size (the server's bucket starts full). Then measure:
 
   - An *episode* is what was sent since the server's bucket was last known full
     (start, or end of a pause: Retry-After refills it), as stretches of constant
     pacing. Were the limit R, it took D(R) = max over final stretches of
-    (requests - R x seconds) tokens and the 429 left under one: B = D(R) + R/pace.
-    So an episode is a curve B(R), and two that drained at different speeds
-    cross at the server's (R, B).
+    (requests - R x seconds) tokens, and the 429 says under one token was left:
+    burst B = D(R) + R/pace. So an episode is a curve B(R); two that drained at
+    different speeds cross at the server's (R, B).
   - Estimate: the highest crossing of the last two curves, kept if their drain
-    durations differ by >= 5 tokens of refill (else noise decides) and at least
-    a token was drained (a strict server's 429 only says "too fast"). Once B is
-    known (a burst is server configuration; the limit may change) each episode
-    gives R on its own. Then hold at that R.
-  - Without one, creep x1.04 every 0.5 s of saturated sending from the highest
-    rate the episode allows (its drain there needs the burst known to pass: ours
-    did, from the full bucket), never within a step of a throttled rate. Slow
-    creeping makes the next drain slow, crossing the ramp's fast one at a clear
-    angle; if two drains were still too alike, the creep starts 20 % lower.
-  - Decide when the pause ends, once the in-flight 429s have corrected the
-    episode's count of accepted requests: one decision per episode.
-  - After 20 s of holding, creep again: a raised limit is found within ~30 s at
-    the price of one pause per probe; a lowered one by its first 429.
+    durations differ by >= 5 tokens of refill (else timing noise decides) and a
+    token or more was drained (a strict server's 429 only says "too fast"). Once
+    B is known (server configuration; the limit itself may change) each episode
+    gives R alone. Hold at that R: an overestimate drains the bucket slowly, so
+    its 429 is the most precise measurement there is.
+  - Without an estimate, creep x1.04 every 0.5 s of saturated sending from the
+    highest rate the episode allows (its drain there needs the burst known to
+    pass: ours did, from the full bucket), never within a step of a throttled
+    rate. The slow creep makes the next drain slow, so it crosses the ramp's
+    fast one at a clear angle; after two drains too alike it starts 20 % lower.
+  - Decide when the pause ends, once the 429s of requests in flight have
+    corrected the episode's count of accepted ones: one decision per episode.
+  - After 20 s of holding, creep again: only exceeding the old limit shows a
+    raised one (found within ~30 s, for one pause per probe); a lowered limit
+    shows itself with the next 429.
 
 An ``aiolimiter.AsyncLimiter`` can be passed instead; it is wrapped by
 :class:`AiolimiterAdapter` (pacing only, plus the shared 429 pause).
@@ -140,11 +143,10 @@ def _solve(a: _Episode, b: _Episode) -> tuple[float, float] | None:
 
 
 def _restart(episode: _Episode, burst: float) -> float:
-    """The highest rate sent in ``episode`` that could have been within the limit.
+    """The highest rate in ``episode`` that could be within the limit, else a cut.
 
-    For a strict server (a burst under 2) a stretch sent cleanly proves its rate;
-    otherwise the episode's drain at that rate must need the known minimum burst
-    (less a quarter token of timing noise).
+    Against a strict server (burst < 2) a stretch sent cleanly proves its rate;
+    otherwise the drain there must need ``burst`` (less a quarter token of noise).
     """
     top = episode.top if burst < 2 else (_rate_for(episode, burst - 0.25) or episode.top)
     below = [r for _, t, r in episode.segments[:-1] if t > 0 and r < top * 0.999]
@@ -338,12 +340,14 @@ class AdaptiveRateLimiter:
 
     def _throttled(self, retry_after: float | None, now: float) -> None:
         self.throttles += 1
-        if not self._decision_due and now >= self._paused_until:
+        sent = self._sent - self._seg_sent
+        if not self._decision_due and now >= self._paused_until and (sent or self._segments):
             # The first 429 of an episode closes it at the last request sent; later
-            # ones before the pause ends answer requests that were in flight.
+            # ones before the pause ends (or with nothing sent since) answer requests
+            # that were in flight.
             self._ended, self._rejects, self._decision_due = None, 0, True
             if self._segments is not None:
-                sent, seconds = self._sent - self._seg_sent, max(0.0, self._last_send - self._seg_start)
+                seconds = max(0.0, self._last_send - self._seg_start)
                 self._ended = [*self._segments, (sent, seconds, self._rate)]
         self._rejects += 1
         pause = retry_after if retry_after is not None else self._interval * 2
