@@ -76,6 +76,7 @@ _RAMP, _RAMP_EVERY = 2.0, 0.3
 _CREEP, _CREEP_EVERY = 1.04, 0.5
 _CUT = 0.7  # without anything better, a multiplicative decrease
 _LOWER = 0.8
+_HOLD_MARGIN = 0.99
 _REPROBE_AFTER = 20.0
 _MIN_SPREAD = 5.0  # tokens of refill between two drains' durations
 _MAX_SEGMENTS = 32
@@ -387,7 +388,9 @@ class AdaptiveRateLimiter:
                     estimate = None  # under a token drained: nothing measured
         if estimate is not None:
             self._hold(now, _REPROBE_AFTER)
-            target = estimate
+            # A little under the estimate: real timing noise makes it a few tenths of a
+            # percent high as often as low, and each 429 costs a whole pause.
+            target = estimate * _HOLD_MARGIN
         else:
             self._phase, self._next_tick = _PROBING, now + _CREEP_EVERY
             floor = known if known is not None else self.burst  # ours passed at the start
