@@ -41,6 +41,7 @@ from pracsuite_async.resources import ClientNamespaces
 
 if TYPE_CHECKING:
     import aiohttp
+    from aiolimiter import AsyncLimiter
 
 __all__ = ["ClientStats", "PracSuiteClient"]
 
@@ -100,6 +101,7 @@ class PracSuiteClient(ClientNamespaces):
         clock: time source (tests use :class:`~pracsuite_async.testing.FakeClock`).
         event_hooks: callables receiving every :data:`~pracsuite_async.Event`.
         allow_insecure: permit ``http://`` to a non-loopback host.
+        rng: random source of the retry jitter (tests pass a seeded one).
     """
 
     def __init__(
@@ -108,7 +110,7 @@ class PracSuiteClient(ClientNamespaces):
         account_key: str | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        rate_limit: float | RateLimiter | Any | None = None,
+        rate_limit: float | RateLimiter | AsyncLimiter | None = None,
         burst: float = DEFAULT_BURST,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,

@@ -3,11 +3,12 @@
 Every field of a response model is optional, so cattrs' generic ``Optional`` handling
 would re-resolve the inner hook for every value (half of the default cost, see
 ``PERFORMANCE-NOTES.md`` 1c). Instead a hook factory generates, once per model class,
-a structure function that reads each known key with ``d.get``, converts only non-``None``
-values with a hook resolved up front, passes ``int``/``str``/``bool``/``float`` through,
-keeps unknown keys in ``extra`` and calls the constructor positionally. The matching
-unstructure function writes the known fields (by wire name) and ``extra`` back, so a
-round trip keeps everything the server sent.
+a structure function (and a list version of it, for pages) that reads every known key
+at once, converts only non-``None`` values with a hook resolved up front, passes
+``int``/``str``/``bool``/``float`` through, keeps unknown keys in ``extra`` and fills
+the slots of a new instance directly. The matching unstructure function writes the
+known fields (by wire name) and ``extra`` back, so a round trip keeps everything the
+server sent.
 
 Time formats (README "Dates/times"): ``app_time`` and other tenant-local times are
 naive (``yyyy-MM-ddTHH:mm:ss``); timestamps are aware UTC (``...Z``, microseconds
@@ -19,6 +20,7 @@ and never contain the offending value (it may be patient data).
 
 from __future__ import annotations
 
+import json
 import linecache
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -201,97 +203,130 @@ def _compile(name: str, lines: list[str], namespace: dict[str, Any]) -> _Hook:
     return cast("_Hook", namespace[name])
 
 
-def _inline_model(i: int, f: _Field, ns: dict[str, Any]) -> list[str] | None:
-    """Source that builds a nested all-scalar model (``links``) in place, or None if it is not one."""
-    nested = _fields(f.inner)
-    if any(n.kind != "plain" for n in nested):
-        return None
-    v = f"f{i}"
-    ns[f"c{i}"] = f.inner
-    ns[f"known{i}"] = known = frozenset(n.wire for n in nested)
-    ns[f"covers{i}"] = known.issuperset
-    args = ", ".join(f"g{i}({n.wire!r})" for n in nested)
-    return [
-        f"        if {v} is not None:",
-        f"            g{i} = {v}.get",
-        f"            x{i} = c{i}({args})",
-        f"            if not covers{i}({v}):",
-        f"                x{i}.extra = {{k: v for k, v in {v}.items() if k not in known{i}}}",
-        f"            {v} = x{i}",
-    ]
+def _bare(cls: type) -> bool:
+    """Whether ``cls(...)`` only stores its arguments (no validators, init hooks...), so a hook may fill
+    ``object.__new__(cls)`` itself: true for the generated response models."""
+    hooks = ("__attrs_init__", "__attrs_pre_init__", "__attrs_post_init__")
+    return (
+        cast("Any", cls).__setattr__ is object.__setattr__
+        and not any(hasattr(cls, hook) for hook in hooks)
+        and all(a.init and a.validator is None and a.converter is None for a in attrs.fields(cls))
+    )
+
+
+def _decoded(keys: list[str]) -> tuple[str, ...]:
+    """``keys`` as the very ``str`` objects the client's JSON decoder returns for them.
+
+    orjson keeps one ``str`` per key in a process-wide cache, so a lookup with that object
+    matches by identity instead of comparing characters: ~15 ns per key, a quarter of
+    reading a record. Without orjson, or once a key is evicted, keys are merely equal.
+    """
+    from pracsuite_async._wire import loads  # noqa: PLC0415 - _wire imports this module
+
+    decoded = tuple(loads(json.dumps(dict.fromkeys(keys)).encode()))
+    return decoded if decoded == tuple(keys) else tuple(keys)
+
+
+def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], convert: _Hook) -> list[str]:
+    """Source that makes ``obj`` a ``cls`` from the dict ``src``; ``convert(name, field)`` converts a value.
+
+    Usually every known key is there: one itemgetter call reads them all, and there are
+    unknown keys iff the dict is longer (O(1)). Otherwise each key is read with ``src.get``
+    and unknown keys are found with one frozenset.issuperset. Not a dict: TypeError.
+    """
+    fields = _fields(cls)
+    count, names = len(fields), [f"f{tag}{i}" for i in range(len(fields))]
+    keys = _decoded([f.wire for f in fields])
+    ns.update({f"cls{tag}": cls, f"keys{tag}": keys, f"known{tag}": frozenset(keys)})
+    n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())"]
+    if count:
+        ns[f"get{tag}"], ns[f"covers{tag}"] = operator.itemgetter(*keys), frozenset(keys).issuperset
+        lines = [
+            "try:",
+            f"    {', '.join(names)} = get{tag}({src})",  # one key: itemgetter returns the value itself
+            "except KeyError:",
+            f"    {', '.join(names)}, = map({src}.get, keys{tag})",
+            f"    {n} = {count} if covers{tag}({src}) else -1",
+            "else:",
+            f"    {n} = len({src})",
+        ]
+    for name, f in zip(names, fields, strict=True):
+        lines += convert(name, f) if f.kind != "plain" else []
+    extra = f"{{}} if {n} == {count} else {{k: v for k, v in {src}.items() if k not in known{tag}}}"
+    if not _bare(cls):
+        return [*lines, f"{obj} = cls{tag}({''.join(v + ', ' for v in names)}extra={extra})"]
+    # Slot stores right here: no constructor call with 25 arguments and a default factory.
+    stores = (f"{obj}.{f.name} = {v}" for f, v in zip(fields, names, strict=True))
+    return [*lines, f"{obj} = new(cls{tag})", f"{obj}.extra = {extra}", *stores]
+
+
+def _indent(lines: list[str], depth: int) -> list[str]:
+    return [" " * depth + line for line in lines]
+
+
+_LIST_HOOKS: dict[type, _Hook] = {}  # model -> its generated list function, made with its hook
 
 
 def _make_structure(cls: type[Model]) -> _Hook:
-    # The generated function is the fast path. A record with every known key (the usual
-    # case) is read by one itemgetter call, and then has unknown keys iff it has more keys
-    # than the model: an O(1) check. Otherwise each key is read with d.get and unknown keys
-    # are found with one frozenset.issuperset. Times are parsed strictly inline; anything
-    # unusual (a lower-case "z", a naive timestamp, bad data) falls back to the
-    # interpreted, tolerant _structure_slow.
-    fields = _fields(cls)
-    count = len(fields)
-    ns: dict[str, Any] = {
-        "cls": cls,
-        "known": frozenset(f.wire for f in fields),
-        "getter": operator.itemgetter(*(f.wire for f in fields)) if count > 1 else None,
-        "fromiso": _fromiso,
-        "fromdate": date.fromisoformat,
-        "slow": _structure_slow,
-    }
-    ns["covers"] = ns["known"].issuperset
-    names = [f"f{i}" for i in range(count)]
-    body = ["    try:"]
-    if count > 1:
-        body += [
-            f"        if len(d) >= {count}:",
-            "            try:",
-            f"                {', '.join(names)} = getter(d)",
-            "                full = True",
-            "            except KeyError:",
-            "                full = False",
-            "        else:",
-            "            full = False",
-            "        if not full:",
-            "            g = d.get",
-            *(f"            f{i} = g({f.wire!r})" for i, f in enumerate(fields)),
-        ]
-    else:
-        body += ["        full = False", *(f"        f{i} = d.get({f.wire!r})" for i, f in enumerate(fields))]
-    for i, f in enumerate(fields):
-        v = f"f{i}"
-        if f.kind == "plain":
-            continue
+    # The generated function is the fast path, for a list of records (a page: no call per
+    # record) and, wrapped, for one. Times are parsed strictly inline; anything unusual (a
+    # lower-case "z", a naive timestamp, bad data) raises, and the interpreted, tolerant
+    # _structure_slow decides instead. An all-scalar nested model (``links``) is built in
+    # place, saving a call.
+    ns: dict[str, Any] = {"new": object.__new__, "fromiso": _fromiso, "fromdate": date.fromisoformat}
+
+    def convert(v: str, f: _Field) -> list[str]:
+        i = v[1:]  # "f3" -> "3": the suffix of this field's namespace entries
         if f.kind in ("local", "timestamp", "datetime"):
-            body += [f"        if {v} is not None:", f"            {v} = fromiso({v})"]
-            if f.kind != "datetime":
+            lines = [f"if {v} is not None:", f"    {v} = fromiso({v})"]
+            if f.kind != "datetime":  # local times must be naive, timestamps aware
                 test = "is not None" if f.kind == "local" else "is None"
-                body += [f"            if {v}.tzinfo {test}:", "                raise ValueError"]
-        elif f.kind == "date":
-            body += [f"        if {v} is not None:", f"            {v} = fromdate({v})"]
-        elif f.kind == "model" and (inline := _inline_model(i, f, ns)) is not None:
-            body += inline
-        elif f.kind in ("models", "list", "dict"):
+                lines += [f"    if {v}.tzinfo {test}:", "        raise ValueError"]
+            return lines
+        if f.kind == "date":
+            return [f"if {v} is not None:", f"    {v} = fromdate({v})"]
+        if f.kind == "model" and _fields(f.inner) and all(n.kind == "plain" for n in _fields(f.inner)):
+            return [
+                f"if {v} is not None:",
+                *_indent(_build("x", v, f"{i}_", f.inner, ns=ns, convert=convert), 4),
+                f"    {v} = x",
+            ]
+        if f.kind in ("models", "list", "dict"):
             ns[f"t{i}"] = dict if f.kind == "dict" else list
-            body += [f"        if {v} is not None:", f"            if {v}.__class__ is not t{i}:"]
-            body.append("                raise TypeError")
+            lines = [f"if {v}.__class__ is not t{i} and {v} is not None:", "    raise TypeError"]
             if f.kind == "models":
-                ns[f"h{i}"] = CONVERTER.get_structure_hook(f.inner)
-                body.append(f"            {v} = [h{i}(x) for x in {v}]")
-        else:  # a nested model, or a type only cattrs knows
-            ns[f"h{i}"] = CONVERTER.get_structure_hook(f.inner)
-            ns[f"t{i}"] = f.inner
-            body += [f"        if {v} is not None:", f"            {v} = h{i}({v}, t{i})"]
-    body += [
-        f"        o = cls({', '.join(names)})",
-        f"        if (len(d) != {count}) if full else not covers(d):",
-        "            o.extra = {k: v for k, v in d.items() if k not in known}",
-        "        return o",
-        "    except Exception:",
-        "        pass",
-        "    return slow(cls, d)",  # outside the except block: no value-bearing __context__
-    ]
+                ns[f"h{i}"] = _list_hook(f.inner)
+                lines.append(f"{v} = None if {v} is None else h{i}({v})")
+            return lines
+        ns[f"h{i}"], ns[f"t{i}"] = CONVERTER.get_structure_hook(f.inner), f.inner  # a model, a cattrs type
+        return [f"if {v} is not None:", f"    {v} = h{i}({v}, t{i})"]
+
     name = f"structure_{cls.__name__}"
-    return _compile(name, [f"def {name}(d, _=None):", *body], ns)
+    lines = [
+        f"def {name}_list(data):",
+        "    out = []",
+        "    for d in data:",
+        "        try:",
+        *_indent(_build("o", "d", "", cls, ns=ns, convert=convert), 12),
+        "            out.append(o)",
+        "            continue",
+        "        except Exception:",
+        "            pass",
+        "        out.append(slow(cls, d))",  # outside the except block: no value-bearing __context__
+        "    return out",
+        f"def {name}(d, _=None):",  # one record (not the hot path): a list of one
+        f"    return {name}_list((d,))[0]",
+    ]
+    ns.update(slow=_structure_slow, cls=cls)
+    hook = _compile(name, lines, ns)
+    _LIST_HOOKS[cls] = ns[f"{name}_list"]
+    return hook
+
+
+def _list_hook(cls: type) -> _Hook:
+    """``data -> [cls, ...]``: a model's generated list function (raises _Invalid like its hook)."""
+    hook = _structure_hook(cls)  # makes the list function too
+    return _LIST_HOOKS.get(cls) or (lambda data: [hook(item) for item in data])
 
 
 def _convert(f: _Field, value: Any) -> Any:
@@ -456,9 +491,8 @@ def structure_list(data: list[Any], cls: type[T], *, path: str = "$") -> list[T]
         raise StructureError([f"expected a list @ {path}"])
     if not _is_model(cls):
         return [structure(item, cls, path=f"{path}[{i}]") for i, item in enumerate(data)]
-    hook = _structure_hook(cls)
     try:
-        return [hook(item) for item in data]
+        return cast("list[T]", (_LIST_HOOKS.get(cls) or _list_hook(cls))(data))
     except _Invalid:
         pass
     problems = [p for i, item in enumerate(data) for p in _problems(cls, item, f"{path}[{i}]")]
