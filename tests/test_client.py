@@ -166,3 +166,62 @@ class TestSharing:
         for kwargs in ({"max_concurrency": 0}, {"rate_limit": -1}, {"timeout": 0}, {"page_window": 0}):
             with pytest.raises(ConfigurationError):
                 PracSuiteClient(VENDOR_KEY, ACCOUNT_KEY, **kwargs)  # type: ignore[arg-type]
+
+
+class TestLimiterChoices:
+    async def test_aiolimiter_is_accepted_and_429_pauses_it(self, make_client: MakeClient, clock) -> None:
+        """An aiolimiter.AsyncLimiter is wrapped; a 429 still pauses later calls until Retry-After."""
+        from aiolimiter import AsyncLimiter
+
+        from pracsuite_async import AiolimiterAdapter
+
+        sent_at: list[float] = []
+        replies = [json_response(429, {}, {"Retry-After": "3"})]
+
+        def handler(req: RecordedRequest):
+            sent_at.append(clock.now())
+            return replies.pop() if replies else json_response(200, {"appointment_id": 1})
+
+        client, _ = make_client(handler, rate_limit=AsyncLimiter(1000, 1))
+        assert isinstance(client.limiter, AiolimiterAdapter)
+        # The second call starts after the first one's 429: only the limiter can hold it.
+        await asyncio.gather(client.appointments.get(1), client.appointments.get(2))
+        assert len(sent_at) == 3
+        assert min(sent_at[1:]) - sent_at[0] >= 3.0
+
+    async def test_exhausted_rate_limit_headers_pause_senders(self, make_client: MakeClient, clock) -> None:
+        """X-RateLimit-Remaining: 0 with a Reset pauses the next request until the reset."""
+        sent_at: list[float] = []
+
+        def handler(req: RecordedRequest):
+            sent_at.append(clock.now())
+            headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "5"}
+            return json_response(200, {"appointment_id": 1}, headers if len(sent_at) == 1 else {})
+
+        client, _ = make_client(handler)
+        await client.appointments.get(1)
+        await client.appointments.get(1)
+        assert sent_at[1] - sent_at[0] >= 5.0
+
+
+class TestSerialisation:
+    def test_to_dict_and_from_dict_round_trip_unknown_fields(self) -> None:
+        """to_dict writes wire names and formats, keeps unknown fields; from_dict reads them back."""
+        from pracsuite_async import from_dict, to_dict
+
+        data = {"appointment_id": 3, "app_time": "2025-01-03T10:15:00", "links": {"self": "u"}, "new_field": [1]}
+        appt = from_dict(data, Appointment)
+        out = to_dict(appt)
+        assert out["new_field"] == [1]
+        assert out["links"]["self"] == "u"
+        assert out["app_time"] == "2025-01-03T10:15:00"
+        assert from_dict(out, Appointment) == appt
+
+    def test_from_dict_rejects_bad_data_without_the_value(self) -> None:
+        """Bad data raises ResponseDecodeError naming the path, not the value."""
+        from pracsuite_async import from_dict
+
+        with pytest.raises(ResponseDecodeError) as info:
+            from_dict({"app_time": "secret-ish-value"}, Appointment)
+        assert "$.app_time" in str(info.value)
+        assert "secret-ish-value" not in str(info.value)
