@@ -9,7 +9,7 @@ from pracsuite_async._errors import ResponseDecodeError
 
 T = TypeVar("T")
 
-__all__ = ["from_dict", "to_dict"]
+__all__ = ["decode", "decode_list", "from_dict", "to_dict"]
 
 
 def to_dict(model: object) -> dict[str, Any]:
@@ -28,8 +28,22 @@ def from_dict(data: Any, cls: type[T]) -> T:
         ResponseDecodeError: the data does not fit the model; ``problems`` name the
             paths, never the values.
     """
+    return decode(data, cls, method="-", path=cls.__name__)
+
+
+def decode(data: Any, cls: type[T], *, method: str, path: str) -> T:
+    """``data`` as ``cls``; a mismatch is a :class:`ResponseDecodeError` naming method and path."""
     try:
         return _converter.structure(data, cls)
     except _converter.StructureError as exc:
         msg = "data does not match the model"
-        raise ResponseDecodeError(msg, method="-", path=cls.__name__, problems=exc.problems) from None
+        raise ResponseDecodeError(msg, method=method, path=path, problems=exc.problems) from None
+
+
+def decode_list(data: Any, cls: type[T], *, method: str, path: str) -> list[T]:
+    """Each element of ``data`` as ``cls`` (the fast path for pages); errors as :func:`decode`."""
+    try:
+        return _converter.structure_list(data, cls)
+    except _converter.StructureError as exc:
+        msg = "data does not match the model"
+        raise ResponseDecodeError(msg, method=method, path=path, problems=exc.problems) from None

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pracsuite_async import _converter
 from pracsuite_async._endpoints import Endpoint
 from pracsuite_async._errors import ResponseDecodeError
 from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._serialize import decode, decode_list
 from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
 
 if TYPE_CHECKING:
@@ -29,14 +29,10 @@ def _decode(endpoint: Endpoint[T], req: PreparedRequest, data: Any) -> T:
     result = endpoint.result
     if result is None:
         return cast("T", None)
-    try:
-        if endpoint.list_key is not None:
-            items = data.get(endpoint.list_key) if isinstance(data, dict) else None
-            return cast("T", _converter.structure_list(items or [], result))
-        return _converter.structure(data, result)
-    except _converter.StructureError as exc:
-        msg = "response does not match the model"
-        raise ResponseDecodeError(msg, method=req.method, path=req.path, problems=exc.problems) from None
+    if endpoint.list_key is not None:
+        items = data.get(endpoint.list_key) if isinstance(data, dict) else None
+        return cast("T", decode_list(items or [], result, method=req.method, path=req.path))
+    return decode(data, result, method=req.method, path=req.path)
 
 
 class Resource:
@@ -75,13 +71,7 @@ class Resource:
             if not isinstance(data, dict):
                 msg = "list response is not a JSON object"
                 raise ResponseDecodeError(msg, method=req.method, path=req.path)
-            try:
-                items = _converter.structure_list(data.get(list_key) or [], result)
-            except _converter.StructureError as exc:
-                msg = "response does not match the model"
-                raise ResponseDecodeError(
-                    msg, method=req.method, path=req.path, problems=exc.problems
-                ) from None
+            items = decode_list(data.get(list_key) or [], result, method=req.method, path=req.path)
             total = data.get("total_entries")
             links = data.get("links")
             has_next = bool(links.get("next")) if isinstance(links, dict) else False
