@@ -43,7 +43,7 @@ class SuiteConfig:
 
     smoke: bool = False
     rounds: int = 3
-    spec: Path = REPO.parent / "shared" / "api" / "pracsuite-v1.openapi.yaml"
+    spec: Path = REPO / "spec" / "pracsuite-v1.openapi.yaml"
     server_core: int | None = None
     client_core: int | None = None
 

@@ -1,7 +1,7 @@
 """Sans-I/O wire rules: endpoint + arguments -> request; status + headers + body -> data or error.
 
 Nothing here does I/O, so every rule is testable with plain values. Comments cite
-the API docs (``shared/api/README.md``) for each rule.
+the API docs (``spec/README.md``) for each rule.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from pracsuite_async import models
 from pracsuite_async._endpoints import OPERATIONS, Endpoint
 from pracsuite_async._pagination import Pager
 from pracsuite_async.resources import NAMESPACES, ClientNamespaces, Resource
-from tests.codegen import generate, tables
+from tools.codegen import generate, tables
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared/api/pracsuite-v1.openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 SPEC_OPS = {
     op["operationId"]: (method.upper(), path, op)
@@ -38,7 +38,7 @@ class TestGenerated:
     def test_committed_files_match_the_generator(self) -> None:
         """Regenerating in memory gives byte-identical files, so generated code never drifts by hand."""
         for path, text in generate.render_all().items():
-            assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run tests/codegen/generate.py"
+            assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run tools/codegen/generate.py"
 
     def test_every_operation_has_a_namespace_method(self) -> None:
         """The generator's namespace table names every spec operation exactly once."""
@@ -150,7 +150,7 @@ class TestResources:
 
 def test_mixins_become_extra_bases(monkeypatch: pytest.MonkeyPatch) -> None:
     """A MIXINS entry imports the helper class and puts it before Resource in the namespace's bases."""
-    from tests.codegen.schema import SpecReader, load_spec
+    from tools.codegen.schema import SpecReader, load_spec
 
     monkeypatch.setitem(tables.MIXINS, "patients", "pracsuite_async.resources._patients:PatientHelpers")
     reader = SpecReader(load_spec())

@@ -30,7 +30,7 @@ from pracsuite_async._types import UnsetType
 from pracsuite_async._wire import PreparedRequest, build_request
 from pracsuite_async.models import Model
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared/api/pracsuite-v1.openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
 SPEC_SERVER = "https://api.pracsuite.com/v1"
 KEY_HEADERS = {"x-api-key": "vendor-key", "A-api-key": "account-key"}
 #: Query parameters every paginated/sortable/filterable list shares (components.parameters + q[]).
@@ -124,6 +124,8 @@ def _sample_int(schema: Mapping[str, Any]) -> int:
 def _sample_value(hint: Any, schema: Mapping[str, Any]) -> Any:
     """A valid Python argument for a request-model field typed ``hint`` and described by ``schema``."""
     hint = _unwrap(hint)
+    if "anyOf" in schema:  # "X or null": a sample of X
+        schema = _resolve(next(b for b in schema["anyOf"] if b.get("type") != "null"))
     kind = _type_of(schema)
     if hint is bool:
         return True
@@ -155,14 +157,17 @@ def _wire(field: attrs.Attribute[Any]) -> str:
 
 def _model_args(cls: type[Any], schemas: Mapping[str, Mapping[str, Any]], required: set[str], *, full: bool):
     """Arguments of request model ``cls``: its own required fields, the spec's, and (``full``) every field
-    the spec documents; the spec follows the current revision, so older-revision fields stay unset."""
+    the spec documents except the older revision's (``x-pracsuite-revisions``), which stay unset."""
     hints = typing.get_type_hints(cls)
+    older = set(SPEC["components"]["schemas"].get(cls.__name__, {}).get("x-pracsuite-revisions", {}).get("older", ()))
     args: dict[str, Any] = {}
     for field in attrs.fields(cls):
         wire = _wire(field)
         needed = field.default is attrs.NOTHING or wire in required
         if not (needed or (full and wire in schemas)):
             continue
+        if full and wire in older:
+            continue  # never mixed with the current revision's fields
         if full and wire == "item_group_id":
             continue  # item_id and item_group_id are mutually exclusive (README "Booking flow")
         args[field.name] = _sample_value(hints[field.name], schemas.get(wire, {}))
@@ -207,7 +212,9 @@ def sample_args(endpoint: Endpoint[Any], *, full: bool) -> dict[str, Any]:
     if endpoint.body is not None:
         schema = _resolve(op["requestBody"]["content"]["application/json"]["schema"])
         props = {name: _resolve(s) for name, s in schema.get("properties", {}).items()}
-        args |= _model_args(endpoint.body, props, set(schema.get("required", ())), full=full)
+        # ``oneOf`` branches name what each revision requires; samples use the first (current) one
+        required = {*schema.get("required", ()), *schema.get("oneOf", [{}])[0].get("required", ())}
+        args |= _model_args(endpoint.body, props, required, full=full)
     if full and endpoint.filters:
         args["filters"] = [
             Filter(f.name, f.operators[0], _filter_value(f.kind, f.values)) for f in endpoint.filters.values()

@@ -50,12 +50,29 @@ class TestFieldRules:
         raises(lambda: models.PatientCreate(first_name=long, surname="S"), "first_name", secret=SECRET)
         raises(lambda: models.PatientEdit(surname=long), "surname", secret=SECRET)
 
-    def test_timezone_must_be_a_supported_zone(self) -> None:
-        """timezone must be one of the zones the timezones guide lists."""
+    def test_timezone_must_be_an_iana_zone(self) -> None:
+        """timezone accepts the guide's zones and any other IANA id zoneinfo knows; anything else is refused."""
         assert models.PatientEdit(timezone="Australia/Adelaide").timezone == "Australia/Adelaide"
+        assert "UTC" not in VALID_TIMEZONES
+        assert "Europe/Kyiv" not in VALID_TIMEZONES
+        assert models.PatientCreate(first_name="A", surname="B", timezone="UTC").timezone == "UTC"
+        assert models.PatientEdit(timezone="Europe/Kyiv").timezone == "Europe/Kyiv"
         raises(lambda: models.PatientEdit(timezone=SECRET), "timezone", secret=SECRET)
+        raises(lambda: models.PatientEdit(timezone="../../etc/passwd"), "timezone")
         assert "Europe/London" in VALID_TIMEZONES
         assert len(VALID_TIMEZONES) == 425
+
+    def test_timezone_none_clears_on_edit_only(self) -> None:
+        """PatientEdit(timezone=None) is allowed (null clears it) and is sent as null; create refuses None."""
+        body = unstructure(models.PatientEdit(timezone=None))
+        assert body == {"timezone": None}
+        raises(lambda: models.PatientCreate(first_name="A", surname="B", timezone=None), "timezone")  # type: ignore[arg-type]
+
+    def test_hourly_billing_goes_with_either_revision(self) -> None:
+        """hourly_billing is an ordinary flag: allowed with practitioner_id/business_id and with the older fields."""
+        current = models.AppointmentCreate(**BASE, practitioner_id=3, business_id=4, hourly_billing=True)
+        older = models.AppointmentCreate(**BASE, practitioner_business_id=34, hourly_billing=True)
+        assert current.hourly_billing is older.hourly_billing is True
 
     @pytest.mark.parametrize("value", [0, -3])
     def test_ids_are_positive(self, value: int) -> None:
@@ -145,7 +162,6 @@ class TestModelRules:
         [
             ({"practitioner_id": 3, "practitioner_business_id": 34}, "practitioner_business_id"),
             ({"business_id": 4, "column": 2, "practitioner_business_id": 34}, "practitioner_business_id"),
-            ({"practitioner_id": 3, "business_id": 4, "hourly_billing": True}, "hourly_billing"),
         ],
     )
     def test_mixing_revisions_is_an_error(self, changes: dict[str, Any], field: str) -> None:

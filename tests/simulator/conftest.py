@@ -16,7 +16,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/api/pracsuite-v1.openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "spec/pracsuite-v1.openapi.yaml"
 KEYS = {"x-api-key": "sim-vendor-key", "A-api-key": "sim-account-key"}
 SPEC_HOST = "https://api.pracsuite.com"
 

@@ -13,7 +13,7 @@ import yaml
 from . import tables
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC_PATH = REPO.parent / "shared/api/pracsuite-v1.openapi.yaml"
+SPEC_PATH = REPO / "spec/pracsuite-v1.openapi.yaml"
 
 Schema = dict[str, Any]
 
@@ -51,6 +51,7 @@ class Model:
     fields: list[Field]
     request: bool = False
     rules: tuple[str, ...] = ()
+    note: str = ""  # appended to the docstrings of the methods that send this body
 
 
 @dataclass
@@ -168,8 +169,6 @@ class SpecReader:
         model = Model(name, "", [])
         self.models[name] = model  # registered first: nested models refer back by name
         props = self.properties(schema)
-        for prop, extra in tables.EXTRA_FIELDS.get(name, {}).items():
-            props[prop] = {**extra[0], "description": extra[1]}
         for prop, sub in props.items():
             model.fields.append(self.response_field(name, prop, sub))
         if meta:
@@ -268,31 +267,70 @@ class SpecReader:
 
     # -- request models -------------------------------------------------------------------------
 
-    def request_model(self, name: str, props: dict[str, Schema], required: list[str], doc: str) -> str:
+    def request_model(
+        self, name: str, props: dict[str, Schema], required: list[str], doc: str, schema: Schema | None = None
+    ) -> str:
         fields = []
-        for prop, extra in tables.EXTRA_FIELDS.get(name, {}).items():
-            props = {**props, prop: {**extra[0], "description": extra[1]}}
-        by_revision = tables.REVISION_REQUIRED.get(name, frozenset())
-        for prop, schema in props.items():
-            fld = self.request_field(name, prop, schema)
-            fld.required = prop in required and prop not in by_revision
+        for prop, sub in props.items():
+            fld = self.request_field(name, prop, sub)
+            fld.required = prop in required
             fields.append(fld)
         rules = tables.RULES.get((name, None), ())
-        if name in tables.REVISION_REQUIRED:
-            doc += " " + tables.REVISION_DOC
-        self.models[name] = Model(name, doc, fields, request=True, rules=rules)
+        note = ""
+        if revisions := self.revisions(schema or {}):
+            rules = (*rules, self.revision_rule(revisions))
+            note = self.revision_doc(revisions)
+        self.models[name] = Model(name, f"{doc} {note}".rstrip(), fields, request=True, rules=rules, note=note)
         return name
+
+    @staticmethod
+    def revisions(schema: Schema) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """``(label, fields, required)`` per body revision, from ``x-pracsuite-revisions`` and ``oneOf``.
+
+        Each ``oneOf`` branch lists what one revision requires; the branch belongs to the revision
+        whose fields contain all of its names.
+        """
+        declared: dict[str, list[str]] = schema.get("x-pracsuite-revisions", {})
+        branches = [tuple(b.get("required", ())) for b in schema.get("oneOf", [])]
+        out = []
+        for label, names in declared.items():
+            needs = next((b for b in branches if b and set(b) <= set(names)), ())
+            out.append((label, tuple(names), needs))
+        assert not declared or len(out) == 2, f"two revisions expected, got {list(declared)}"
+        return out
+
+    @staticmethod
+    def revision_rule(revisions: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> str:
+        parts = [f"_v.Revision({label!r}, {names!r}, {needs!r})".replace("'", '"') for label, names, needs in revisions]
+        return "_v.one_revision(\n" + ",\n".join(parts) + ",\n)"
+
+    @staticmethod
+    def revision_doc(revisions: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> str:
+        (first, a, _), (second, b, _) = revisions
+        return f"Accepts the {first} fields ({', '.join(a)}) or the {second} revision's ({', '.join(b)}), never both."
 
     def request_field(self, owner: str, prop: str, schema: Schema) -> Field:
         name = prop + "_" if keyword.iskeyword(prop) else prop
         assert name not in RESERVED, f"{owner}.{prop} shadows a type name"
         phi = prop in tables.PHI["*"] or prop in tables.PHI.get(owner, frozenset())
         doc = self.field_doc(schema)
+        nullable = prop in tables.NULLABLE_REQUEST_FIELDS
+        # ``anyOf: [X, {type: 'null'}]`` and ``type: [X, 'null']``: X, which may also be sent as null
+        branches = [b for b in schema.get("anyOf", schema.get("oneOf", [])) if b.get("type") != "null"]
+        if "anyOf" in schema or "oneOf" in schema:
+            assert len(branches) == 1, f"{owner}.{prop}: only 'X or null' unions are supported"
+            nullable = True
+            schema = {**branches[0], "description": schema.get("description", "")}
+        if isinstance(schema.get("type"), list):
+            kinds = [t for t in schema["type"] if t != "null"]
+            assert len(kinds) == 1, f"{owner}.{prop}: only 'X or null' unions are supported"
+            nullable = nullable or "null" in schema["type"]
+            schema = {**schema, "type": kinds[0]}
         ref = self.ref_name(schema)
         if ref is None and len(schema.get("allOf", [])) == 1:
             ref = self.ref_name(schema["allOf"][0])
         base = self.schemas[ref] if ref else schema
-        out = Field(name, prop, "", doc=doc, phi=phi, ref=ref, nullable=prop in tables.NULLABLE_REQUEST_FIELDS)
+        out = Field(name, prop, "", doc=doc, phi=phi, ref=ref, nullable=nullable)
         out.type, out.fmt, out.validators = self.request_type(prop, ref, base)
         out.validators += list(tables.RULES.get(("*", prop), ()))
         out.validators += list(tables.RULES.get((owner, prop), ()))
@@ -326,8 +364,8 @@ class SpecReader:
             out.append(f"_v.max_length({schema['maxLength']})")
         if "enum" in schema:
             out.append(f"_v.one_of({tuple(schema['enum'])!r})")
-        if "x-pracsuite-valid-timezones" in schema:
-            out.append('_v.one_of(VALID_TIMEZONES, "a time zone PracSuite accepts")')
+        if "x-pracsuite-valid-timezones" in schema:  # the guide's list is advisory: any IANA id zoneinfo knows
+            out.append("_v.time_zone(VALID_TIMEZONES)")
         if "pattern" in schema and ref in tables.PATTERN_LABELS:
             out.append(f"_v.matches({schema['pattern']!r}, {tables.PATTERN_LABELS[ref]!r})")
         return self.scalar(kind, schema), None, out
@@ -383,7 +421,7 @@ class SpecReader:
             schema = self.schemas[name]
             desc = self.describe(name, schema)
             doc = f"Body of ``{op_id}`` (``{method} {path}``)." + (f" {desc}" if desc else "")
-            out.body = self.request_model(name, self.properties(schema), self.required(schema), doc)
+            out.body = self.request_model(name, self.properties(schema), self.required(schema), doc, schema)
         return out
 
     def deref_param(self, param: Schema) -> Schema:

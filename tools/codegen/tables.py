@@ -214,44 +214,12 @@ PHI: dict[str, frozenset[str]] = {
 #: Models about the clinic itself, whose contact fields are not patient data.
 PHI_EXEMPT: frozenset[str] = frozenset({"Business"})
 
-#: Fields the spec's schemas lack: the older revision of the appointment writes
-#: (README "Two revisions of the appointment write bodies"). model -> {field: (schema, doc)}.
-_OLDER = "Older revision: "
-EXTRA_FIELDS: dict[str, dict[str, tuple[dict[str, object], str]]] = {
-    "AppointmentCreate": {
-        "practitioner_business_id": ({"type": "integer"}, _OLDER + "practitioner-at-business id."),
-        "column": ({"type": "integer"}, _OLDER + "appointment-book column."),
-        "hourly_billing": ({"type": "boolean"}, _OLDER + "bill by the hour."),
-    },
-    "AppointmentReserve": {
-        "practitioner_business_id": ({"type": "integer"}, _OLDER + "practitioner-at-business id."),
-        "column": ({"type": "integer"}, _OLDER + "appointment-book column."),
-    },
-    "AppointmentFinalise": {
-        "hourly_billing": ({"type": "boolean"}, _OLDER + "bill by the hour."),
-    },
-    "AppointmentLite": {
-        "practitioner_business_id": ({"type": "integer"}, "Sent by the older revision."),
-        "column": ({"type": "integer"}, "Sent by the older revision."),
-    },
-}
-
-_CURRENT = '_v.Revision("current", ("practitioner_id", "business_id", "column_number"), ("practitioner_id", "business_id"))'
-_REVISIONS = {
-    "AppointmentCreate": (
-        f"_v.one_revision(\n{_CURRENT},\n"
-        '_v.Revision("older", ("practitioner_business_id", "column", "hourly_billing"), ("practitioner_business_id",)),\n)'
-    ),
-    "AppointmentReserve": (
-        f"_v.one_revision(\n{_CURRENT},\n"
-        '_v.Revision("older", ("practitioner_business_id", "column"), ("practitioner_business_id",)),\n)'
-    ),
-}
 _ITEM_XOR = '_v.exclusive("item_id", "item_group_id")'
 _WINDOW = '_v.date_span("from_", "to", 7)'
 _CLIENT_WITH_ACCOUNT = '_v.required_with("client_id", "account_id")'
 
-#: Hand-written request rules the spec cannot express, in one place:
+#: Hand-written request rules the spec cannot express, in one place (the appointment-write
+#: revisions come from the schemas' ``oneOf`` + ``x-pracsuite-revisions``):
 #: (request model or "*", field) -> extra field validators; (request model, None) -> model rules.
 #: Generic rules come from the spec (types, maxLength, enum, min/max/multipleOf, patterns,
 #: valid time zones) and from names (``*_id`` and ``*_ids`` items are ids >= 1).
@@ -259,8 +227,7 @@ RULES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("*", "column_number"): ("_v.at_least(1)",),
     ("*", "column"): ("_v.at_least(1)",),
     ("*", "width"): ("_v.at_least(1)",),
-    ("AppointmentCreate", None): (_ITEM_XOR, _REVISIONS["AppointmentCreate"]),
-    ("AppointmentReserve", None): (_REVISIONS["AppointmentReserve"],),
+    ("AppointmentCreate", None): (_ITEM_XOR,),
     ("AppointmentFinalise", None): (_ITEM_XOR,),
     ("AppointmentEdit", None): (_ITEM_XOR,),
     ("GroupAppointmentMemberAdd", None): (_ITEM_XOR,),
@@ -268,18 +235,6 @@ RULES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("GetNextAvailableAppointmentQuery", None): (_WINDOW, _CLIENT_WITH_ACCOUNT),
     ("ListAvailableGroupAppointmentsQuery", None): (_WINDOW,),
     ("GetNextAvailableGroupAppointmentQuery", None): (_WINDOW,),
-}
-
-#: Appended to the docstrings of the write bodies (and methods) that accept both revisions.
-REVISION_DOC = (
-    "Accepts the current fields (practitioner_id, business_id, column_number) or the older"
-    " revision's (practitioner_business_id, column), never both."
-)
-
-#: Fields the spec marks required that a revision rule requires instead (only for its revision).
-REVISION_REQUIRED: dict[str, frozenset[str]] = {
-    "AppointmentCreate": frozenset({"practitioner_id", "business_id"}),
-    "AppointmentReserve": frozenset({"practitioner_id", "business_id"}),
 }
 
 #: Request fields that may be sent as ``null`` (the spec says "null/absent").

@@ -1,1 +1,0 @@
-"""Spec-driven code generation for pracsuite_async (run ``python tests/codegen/generate.py``)."""
