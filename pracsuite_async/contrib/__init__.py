@@ -1,0 +1,1 @@
+"""Integrations behind optional extras: each module imports its third-party library lazily."""
