@@ -49,6 +49,15 @@ OPERATOR_SETS = {
 }
 KIND_OPERATORS = {"double": ("=", "!=", "<", "<=", ">", ">=")}  # undocumented: numeric comparisons
 COMMON_LIST_DOC = "Filterable fields"
+#: Per-call options every method takes (``None``: the client's default); README "Per-request options".
+CALL_OPTIONS = {
+    "deadline": "float | None",
+    "timeout": "float | None",
+    "max_retries": "int | None",
+    "extra_headers": "Mapping[str, str] | None",
+    "extra_query": "Mapping[str, str] | None",
+    "priority": "Priority | None",
+}
 METHOD_ORDER = {
     name: i
     for i, name in enumerate(
@@ -341,7 +350,7 @@ def method_fields(op: Operation, reader: SpecReader) -> list[Field]:
 def render_method(op: Operation, reader: SpecReader) -> list[str]:
     fields = method_fields(op, reader)
     names = [n for n, _ in op.path_params] + [f.name for f in fields]
-    common = {"filters", "sort_by", "page_size", "max_items", "ordered", "deadline", "idempotent", "self"}
+    common = {"self", "filters", "sort_by", "page_size", "max_items", "ordered", "idempotent", *CALL_OPTIONS}
     assert not common & set(names), f"{op.op_id}: an argument shadows a common keyword"
     assert len(set(names)) == len(names), f"{op.op_id}: argument names clash"
     params = ["        self,", *(f"        {name}: int," for name, _ in op.path_params)]
@@ -355,7 +364,7 @@ def render_method(op: Operation, reader: SpecReader) -> list[str]:
         if op.sortable:
             kw.append("        sort_by: Sequence[str] | None = None,")
         kw += ["        page_size: int = 100,", "        max_items: int | None = None,", "        ordered: bool = True,"]
-    kw.append("        deadline: float | None = None,")
+    kw += [f"        {name}: {ann} = None," for name, ann in CALL_OPTIONS.items()]
     if op.method != "GET":
         kw.append("        idempotent: bool | None = None,")
     params += ["        *,", *kw]
@@ -438,8 +447,10 @@ def render_resources(reader: SpecReader, ops: list[Operation]) -> tuple[str, lis
         "Each method is a typed signature, a docstring and one line handing ``locals()`` to",
         ":meth:`Resource._call` (one response) or :meth:`Resource._list` (a lazy :class:`Pager`).",
         "Ids are positional, everything else keyword-only; an argument left at ``UNSET`` is not",
-        "sent. Every method takes ``deadline`` (seconds for the whole call, waits and retries",
-        "included); writes take ``idempotent=True`` to allow retrying after an ambiguous failure.",
+        "sent. Every method takes the per-call options ``deadline`` (seconds for the whole",
+        "operation, waits and retries included), ``timeout`` (one attempt), ``max_retries``,",
+        "``extra_headers``, ``extra_query`` and ``priority`` (``None``: the client's default);",
+        "writes take ``idempotent=True`` to allow retrying after an ambiguous failure.",
         "List methods take ``filters`` (``q[]`` conditions, see :func:`~pracsuite_async.F`),",
         "``sort_by`` (field names), ``page_size`` (1..100), ``max_items`` and ``ordered``.",
         '"""',
@@ -447,7 +458,7 @@ def render_resources(reader: SpecReader, ops: list[Operation]) -> tuple[str, lis
         "from __future__ import annotations",
         "",
         *(["import builtins"] if "builtins." in text else []),
-        *(["from collections.abc import Sequence"] if "Sequence[" in text else []),
+        "from collections.abc import Mapping" + (", Sequence" if "Sequence[" in text else ""),
         "from datetime import date, datetime",
         "from typing import TYPE_CHECKING",
         "",
@@ -456,6 +467,7 @@ def render_resources(reader: SpecReader, ops: list[Operation]) -> tuple[str, lis
         "from pracsuite_async import _endpoints",
         "from pracsuite_async._filters import Filter",
         "from pracsuite_async._pagination import Pager",
+        "from pracsuite_async._scheduler import Priority",
         "from pracsuite_async._types import UNSET, UnsetType",
         "from pracsuite_async.models import (",
         *(f"    {m}," for m in models),
