@@ -16,8 +16,6 @@ from contextvars import ContextVar
 
 import attrs
 
-from pracsuite_async._redact import RedactedHeaders
-
 __all__ = ["CapturedResponse", "Captures", "capture_responses", "record"]
 
 #: Response headers that may carry a request id (the API documents it only in error bodies).
@@ -29,7 +27,8 @@ class CapturedResponse:
     """One HTTP response: the operation, its path template, status, headers and timing.
 
     ``path`` is the operation's template (``/patient/{client_id}``), never the filled
-    path, so a capture logged whole names no patient; ``headers`` redact keys in their repr.
+    path, so a capture logged whole names no patient; ``headers`` are the response's
+    (case-insensitive when the transport's are) and stay out of the repr.
     """
 
     operation_id: str
@@ -93,5 +92,5 @@ def record(
     captures = _active.get()
     if captures is not None:
         captures.responses.append(
-            CapturedResponse(operation_id, method, path, status, RedactedHeaders(headers), attempt, elapsed)
+            CapturedResponse(operation_id, method, path, status, headers, attempt, elapsed)
         )
