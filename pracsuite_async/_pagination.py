@@ -17,7 +17,7 @@ import math
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
@@ -162,6 +162,16 @@ class Pager(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         """Walk every item; a new walk each time."""
         return self._items()
+
+    if not TYPE_CHECKING:  # type checkers keep reporting ``await pager`` as an error
+
+        def __await__(self) -> NoReturn:
+            """Refuse ``await pager``, saying what to write instead (Python's own message does not)."""
+            msg = (
+                "a Pager is not awaitable: iterate it with 'async for item in pager', "
+                "or use 'await pager.collect()' for a list"
+            )
+            raise TypeError(msg)
 
     def pages(self) -> AsyncGenerator[Page[T], None]:
         """Walk page by page; items in each page are already deduplicated and capped.

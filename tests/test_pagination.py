@@ -552,6 +552,13 @@ class TestSurface:
         async with pager as items:
             assert [item async for item in items] == expected
 
+    async def test_await_says_how_to_iterate(self) -> None:
+        """Awaiting a pager raises a TypeError that names 'async for' and collect(), and fetches nothing."""
+        server = Server(23)
+        with pytest.raises(TypeError, match=r"async for .*await pager\.collect\(\)"):
+            await Pager(server.fetch, page_size=10)  # type: ignore[misc]
+        assert server.requested == []
+
     async def test_pages_carry_numbers_and_totals(self) -> None:
         """pages() yields Page objects with their numbers, totals and next flags."""
         pages = [p async for p in Pager(Server(23).fetch, page_size=10).pages()]
