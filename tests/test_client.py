@@ -217,6 +217,18 @@ class TestSerialisation:
         assert out["app_time"] == "2025-01-03T10:15:00"
         assert from_dict(out, Appointment) == appt
 
+    def test_to_dict_writes_absent_fields_as_null_and_times_in_api_form(self) -> None:
+        """As its docstring says: absent fields come back as null, timestamps as UTC with Z, extras last."""
+        from pracsuite_async import from_dict, to_dict
+
+        data = {"appointment_id": 3, "created": "2025-01-03T10:15:00.000+10:00", "new_field": None}
+        out = to_dict(from_dict(data, Appointment))
+        assert "notes" not in data
+        assert out["notes"] is None
+        assert out["created"] == "2025-01-03T00:15:00Z"
+        assert list(out)[-1] == "new_field"
+        assert out["new_field"] is None
+
     def test_from_dict_rejects_bad_data_without_the_value(self) -> None:
         """Bad data raises ResponseDecodeError naming the path, not the value."""
         from pracsuite_async import from_dict
