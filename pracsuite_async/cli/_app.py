@@ -33,6 +33,8 @@ from pracsuite_async.cli._export import (
     ExportResult,
     Format,
     atomic_output,
+    check_output,
+    output_format,
     progress_console,
     resolve_resource,
     run_export,
@@ -98,7 +100,8 @@ def _check_usage(
     resource: str, out: Path, fmt: str | None, filters: Sequence[str], since: str | None
 ) -> tuple[Endpoint[Any], Format, list[Filter | str]]:
     endpoint = resolve_resource(resource)
-    chosen: Format = "csv" if (fmt or out.suffix.lower().lstrip(".")) == "csv" else "jsonl"
+    chosen = output_format(out, fmt)
+    check_output(out)
     wanted: list[Filter | str] = list(filters)
     if since is not None:
         wanted.append(since_filter(endpoint, since))
@@ -145,15 +148,15 @@ async def _export(
             return await run_export(client, pager, sink, progress)
 
 
-@app.command(short_help="Export a resource to a JSONL or CSV file, with a progress bar.")
+@app.command(short_help="Export a resource to a JSONL, JSON or CSV file, with a progress bar.")
 @click.argument("resource")
 @click.option(
     "--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write; replaced atomically when the export completes.",
+    help="File to write (.jsonl, .json or .csv); replaced atomically when the export completes.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
-    help="Output format  [default: csv for a .csv file, else jsonl]",
+    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default=None,
+    help="Output format, for a file whose extension does not say  [default: from the extension]",
 )
 @click.option(
     "--filter", "filters", multiple=True, metavar="FIELD:OPVALUE",
@@ -183,9 +186,11 @@ def export(
     account_key: str | None,
     quiet: bool,
 ) -> None:
-    """Export every RESOURCE record (appointments, patients, ...) to a JSONL or CSV file.
+    """Export every RESOURCE record (appointments, patients, ...) to a JSONL, JSON or CSV file.
 
-    CSV has one column per top-level field; nested values are JSON-encoded.
+    The format follows the extension of --out: .jsonl (one record per line), .json
+    (one array) or .csv (one column per top-level field; nested values are
+    JSON-encoded); --format names it for any other file name.
     Prefer the environment variables to the key options: command lines are visible
     to other users of the machine.
     """
@@ -283,6 +288,12 @@ def demo(*, records: int, rate: float, burst: int, adaptive: bool, out: Path | N
     """
     from pracsuite_async.cli._demo import run_demo  # noqa: PLC0415 - loads the simulator
 
+    if out is not None:
+        try:
+            output_format(out, "jsonl")  # the demo verifies what it wrote, which it reads as JSONL
+            check_output(out)
+        except CommandLineError as exc:
+            _fail(EXIT_USAGE, str(exc))
     passed = run(run_demo(records=records, rate=rate, burst=burst, adaptive=adaptive, out=out, quiet=quiet))
     if not passed:
         raise click.exceptions.Exit(EXIT_ERROR)
