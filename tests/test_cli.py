@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import errno
 import io
@@ -12,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from pracsuite_async.cli import _export, main
 from pracsuite_async.cli._app import app
 from pracsuite_async.cli._export import ExportProgress, Format, atomic_output
 from pracsuite_async.simulator import Simulator, SimulatorConfig
+from tests.background import BackgroundSimulator
 
 RECORDS = 300
 VENDOR_KEY = "sim-vendor-key"
@@ -32,41 +31,10 @@ ACCOUNT_KEY = "sim-account-key"
 WRONG_VENDOR_KEY = "vendor-SENTINEL-wrong-4d1f"
 
 
-class _Background:
-    """A simulator served by its own event loop in a thread, so CliRunner can call asyncio.run."""
-
-    def __init__(self, config: SimulatorConfig) -> None:
-        self._config = config
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self.simulator: Simulator | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with Simulator(self._config) as simulator:
-            self.simulator = simulator
-            self._ready.set()
-            await self._stop.wait()
-
-    def __enter__(self) -> Simulator:
-        self._thread.start()
-        assert self._ready.wait(30), "simulator did not start"
-        assert self.simulator is not None
-        return self.simulator
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._loop is not None
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[Simulator]:
     """A 300-appointment simulator without a rate limit, shared by this module's export tests."""
-    with _Background(SimulatorConfig(records=RECORDS)) as sim:
+    with BackgroundSimulator(SimulatorConfig(records=RECORDS)) as sim:
         yield sim
 
 
