@@ -168,3 +168,111 @@ async def leak_check(*ignore: ScriptedServer) -> AsyncIterator[None]:
     assert left == [], left
     assert [str(w.message) for w in caught] == []
     assert [c.get("message") for c in reports] == []
+
+
+CONFLICT = {"error": {"status": 409, "code": "RESERVE_APPOINTMENT_CONFLICT"}}
+NOT_FOUND = {"error": {"status": 404, "code": "NOT_FOUND"}}
+
+
+class SlotBook:
+    """A minimal, strict booking backend: free-slot search, reserve (409 when taken), finalise, release.
+
+    ``count`` slots on 2026-01-05, 30 minutes each, 16 per practitioner. With ``stale=True`` the
+    search keeps listing taken slots (an eventually consistent index), so only the client's
+    own spreading avoids collisions. ``delays`` holds seconds per step (``search``, ``reserve``,
+    ``finalise``, ``release``), slept with ``sleep`` (a FakeClock's, or asyncio's).
+    """
+
+    DAY = "2026-01-05"
+
+    def __init__(
+        self,
+        count: int,
+        *,
+        stale: bool = False,
+        delays: dict[str, float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        finalise_status: int = 200,
+    ) -> None:
+        self.slots = [
+            {
+                "app_time": f"{self.DAY}T{8 + (i % 16) // 2:02d}:{30 * (i % 2):02d}:00",
+                "duration": 30,
+                "practitioner_id": 1 + i // 16,
+                "business_id": 1,
+                "column_number": 1,
+                "appointment_type_id": 2,
+            }
+            for i in range(count)
+        ]
+        self.stale = stale
+        self.delays = delays or {}
+        self.sleep = sleep
+        self.finalise_status = finalise_status
+        self.taken: set[int] = set()
+        self.holds: dict[int, int] = {}  # appointment_id -> slot index
+        self.booked: dict[int, int] = {}  # appointment_id -> client_id
+        self.released: list[int] = []
+        self.conflicts = 0
+        self.reserves = 0
+        self._next_id = 1000
+
+    def _index(self, body: dict[str, Any]) -> int | None:
+        for i, slot in enumerate(self.slots):
+            if (slot["app_time"], slot["practitioner_id"], slot["column_number"]) == (
+                body.get("app_time"),
+                body.get("practitioner_id"),
+                body.get("column_number"),
+            ):
+                return i
+        return None
+
+    async def answer(self, method: str, path: str, args: dict[str, str], body: Any) -> Reply:
+        """One request: ``args`` are the query parameters, ``body`` the parsed JSON."""
+        parts = path.strip("/").split("/")
+        if method == "GET" and path == "/available_appointments":
+            await self.sleep(self.delays.get("search", 0.0))
+            listed = [
+                s for i, s in enumerate(self.slots)
+                if (self.stale or i not in self.taken) and args.get("from", "") <= self.DAY <= args.get("to", "")
+            ]
+            page, size = int(args.get("page", "1")), int(args.get("page_size", "100"))
+            chunk = listed[(page - 1) * size : page * size]
+            return 200, {"available_times": chunk, "total_entries": len(listed), "links": {"self": "x"}}
+        if method == "POST" and path == "/reserve_appointment":
+            await self.sleep(self.delays.get("reserve", 0.0))
+            self.reserves += 1
+            index = self._index(body)
+            if index is None:
+                return 422, {"error": {"status": 422, "code": "INVALID_BODY"}}
+            if index in self.taken:
+                self.conflicts += 1
+                return 409, CONFLICT
+            self.taken.add(index)
+            self._next_id += 1
+            self.holds[self._next_id] = index
+            return 201, {"appointment_id": self._next_id, "app_time": self.slots[index]["app_time"]}
+        if method == "POST" and parts[0] == "appointment" and len(parts) == 2:
+            await self.sleep(self.delays.get("finalise", 0.0))
+            aid = int(parts[1])
+            if aid not in self.holds:
+                return 404, NOT_FOUND
+            if self.finalise_status >= 300:
+                return self.finalise_status, {"error": {"status": self.finalise_status, "code": "X"}}
+            self.booked[aid] = body["client_id"]
+            slot = self.slots[self.holds[aid]]
+            return 200, {"appointment_id": aid, "client_id": body["client_id"], **slot}
+        if method == "POST" and parts[0] == "appointment" and parts[-1] == "cancel":
+            await self.sleep(self.delays.get("release", 0.0))
+            aid = int(parts[1])
+            index = self.holds.pop(aid, None)
+            if index is None:
+                return 404, NOT_FOUND
+            self.taken.discard(index)
+            self.released.append(aid)
+            return 204, None
+        return 404, NOT_FOUND
+
+    async def scripted(self, req: Request) -> Reply:
+        """Handler for :class:`ScriptedServer`."""
+        return await self.answer(req.method, req.path, dict(req.query), req.json())
