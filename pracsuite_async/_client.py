@@ -5,9 +5,11 @@ No HTTP happens here: requests are built by ``_wire``, sent by ``_pipeline``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -24,7 +26,7 @@ from pracsuite_async._config import (
     ENV_ACCOUNT_KEY,
     ENV_VENDOR_KEY,
 )
-from pracsuite_async._errors import ConfigurationError
+from pracsuite_async._errors import ClientClosedError, ConfigurationError, EventLoopMismatchError
 from pracsuite_async._events import EventHook
 from pracsuite_async._limiter import (
     DEFAULT_BURST,
@@ -83,6 +85,12 @@ class PracSuiteClient(ClientNamespaces):
             async for appt in client.appointments.list(page_size=100):
                 ...
 
+    Lifecycle: the client belongs to the event loop that first uses it (another
+    loop gets :class:`~pracsuite_async.EventLoopMismatchError`), and closed is
+    final: :meth:`aclose` (or leaving ``async with``) cancels the client's own
+    background fetches, closes the pool, and every later call raises
+    :class:`~pracsuite_async.ClientClosedError`.
+
     Args:
         vendor_key: the ``x-api-key`` vendor key (default: ``$PRACSUITE_VENDOR_KEY``).
         account_key: the ``A-api-key`` clinic key (default: ``$PRACSUITE_ACCOUNT_KEY``).
@@ -134,6 +142,15 @@ class PracSuiteClient(ClientNamespaces):
                 msg = f"{name} must be positive or None"
                 raise ConfigurationError(msg)
         clock = clock or SystemClock()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Page fetches of walks still open; aclose() cancels them (a walk may be
+        # abandoned without being closed, leaving its fetches to run on).
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # Slots that this client's book() calls are reserving or holding, so that
+        # concurrent bookings of one client never race each other for a slot.
+        self._slot_claims: set[Hashable] = set()
         self.limiter = _make_limiter(rate_limit, burst, clock)
         self.page_window = page_window
         self._transport = transport or AiohttpTransport(
@@ -155,7 +172,7 @@ class PracSuiteClient(ClientNamespaces):
             timeout=timeout,
             deadline=deadline,
             hooks=event_hooks,
-            rng=rng,
+            rng=self._rng,
         )
         super().__init__(self)
 
@@ -180,6 +197,7 @@ class PracSuiteClient(ClientNamespaces):
         )
 
     async def __aenter__(self) -> Self:
+        self._ensure_usable()
         return self
 
     async def __aexit__(
@@ -191,8 +209,59 @@ class PracSuiteClient(ClientNamespaces):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (only if the client created it)."""
+        """Close the client for good; idempotent.
+
+        Cancels and awaits the client's own background fetches (of list walks not
+        yet closed), then closes the connection pool (only if the client created
+        it). Calls made afterwards raise :class:`~pracsuite_async.ClientClosedError`.
+        """
+        self._closed = True
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise EventLoopMismatchError
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+            for task in tasks:
+                # Retrieved here so a walk nobody resumes logs nothing; a resumed walk still raises it.
+                if not task.cancelled():
+                    task.exception()
         await self._transport.aclose()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError
+
+    def _ensure_usable(self) -> None:
+        """Raise unless the client is open and this is its event loop (binding it on first use)."""
+        if self._closed:
+            raise ClientClosedError
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                raise EventLoopMismatchError
+            self._loop = loop
+
+    @contextlib.contextmanager
+    def _owned_task(self) -> Iterator[None]:
+        """Run the current (internal) task as one :meth:`aclose` cancels; it then fails as closed."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - only called from inside tasks
+            yield
+            return
+        self._tasks.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+            # Cancelled by aclose(): whoever awaits this fetch learns why, not a bare cancel.
+            task.uncancel()
+            raise ClientClosedError from None
+        finally:
+            self._tasks.discard(task)
 
 
 def _check_positive_int(name: str, value: object) -> None:

@@ -4,6 +4,9 @@ Every error the library raises derives from :class:`PracSuiteError`::
 
     PracSuiteError
     ├─ ConfigurationError (ValueError)        missing key, insecure base URL, bad setting
+    ├─ ClientClosedError (RuntimeError)       the client was used after aclose()
+    ├─ EventLoopMismatchError (RuntimeError)  the client was used from a second event loop
+    ├─ NoAvailabilityError (LookupError)      book() found no free slot in the range
     ├─ RequestValidationError (ValueError)    bad input, raised before anything is sent; .field
     │  └─ RequestTypeError (TypeError)        an argument of the wrong Python type
     ├─ TransportError                         .request_sent .method .path
@@ -38,11 +41,14 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
     "ConnectionLostError",
     "DeadlineExceededError",
+    "EventLoopMismatchError",
+    "NoAvailabilityError",
     "NotFoundError",
     "PermissionDeniedError",
     "PracSuiteError",
@@ -65,6 +71,50 @@ class PracSuiteError(Exception):
 
 class ConfigurationError(PracSuiteError, ValueError):
     """The client was configured wrongly (a missing key, an insecure URL, a bad setting)."""
+
+
+class ClientClosedError(PracSuiteError, RuntimeError):
+    """The client was used after :meth:`~pracsuite_async.PracSuiteClient.aclose`.
+
+    Closed is final: the connection pool is gone and is never reopened behind your
+    back. Create a new client (one per event loop, for example in ``async with``).
+    """
+
+    def __init__(
+        self,
+        message: str = (
+            "the client is closed; create a new PracSuiteClient (one per event loop, e.g. "
+            "'async with PracSuiteClient() as client:' in each asyncio.run() or app lifespan)"
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class EventLoopMismatchError(PracSuiteError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran on.
+
+    Its connection pool, rate limiter and concurrency cap belong to that first
+    loop. Create one client per event loop: ``async with PracSuiteClient() as
+    client:`` inside each ``asyncio.run()``, or in the application's lifespan.
+    """
+
+    def __init__(
+        self,
+        message: str = (
+            "the client belongs to the event loop that first used it; create one PracSuiteClient "
+            "per event loop (e.g. 'async with PracSuiteClient() as client:' in each asyncio.run() "
+            "or app lifespan) and close it in that loop"
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class NoAvailabilityError(PracSuiteError, LookupError):
+    """:meth:`~pracsuite_async.resources.Appointments.book` found no free slot in the range.
+
+    Nothing was reserved. A slot that was listed but taken by someone else raises
+    :class:`ConflictError` instead (after ``max_tries`` attempts).
+    """
 
 
 class RequestValidationError(PracSuiteError, ValueError):

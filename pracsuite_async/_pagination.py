@@ -16,14 +16,16 @@ import contextlib
 import math
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
+from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import RequestTypeError, RequestValidationError
 
-__all__ = ["Page", "PageFetcher", "Pager"]
+__all__ = ["Page", "PageFetcher", "Pager", "walk_deadline"]
 
 T = TypeVar("T")
 
@@ -52,6 +54,16 @@ class Page(Generic[T]):
 PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T]]]
 
 _NO_KEY: Any = object()
+
+# Set inside each fetch task (a task runs in its own copy of the context), so a
+# fetcher reads the deadline of the walk that started it, even with walks of one
+# Pager running concurrently.
+_WALK_DEADLINE: ContextVar[Deadline | None] = ContextVar("pracsuite_walk_deadline", default=None)
+
+
+def walk_deadline() -> Deadline | None:
+    """The :class:`Deadline` of the walk whose page is being fetched (for fetch functions)."""
+    return _WALK_DEADLINE.get()
 
 
 def _failed(task: asyncio.Task[Any]) -> bool:
@@ -113,6 +125,11 @@ class Pager(Generic[T]):
             Use it only when that order is certain (the API's default order is not
             documented, so sort on the id explicitly): with any other order it drops
             records.
+        deadline: Starts a walk's time budget; called once per walk, before page 1 is
+            requested. Every fetch of that walk reads it with :func:`walk_deadline`,
+            and the walk raises :class:`~pracsuite_async.DeadlineExceededError` at the
+            next page boundary once it is spent, so the budget covers the first fetch
+            up to the last item, the caller's own loop body included.
 
     Raises:
         RequestTypeError: An argument has the wrong type.
@@ -129,6 +146,7 @@ class Pager(Generic[T]):
         max_items: int | None = None,
         key: Callable[[T], Any] | None = None,
         key_ascending: bool = False,
+        deadline: Callable[[], Deadline | None] | None = None,
     ) -> None:
         _check_int("page_size", page_size, 1, MAX_PAGE_SIZE)
         _check_int("window", window, 1, None)
@@ -145,6 +163,7 @@ class Pager(Generic[T]):
         self._max_items = max_items
         self._key = key
         self._key_ascending = key_ascending
+        self._deadline = deadline
         self._opened: AsyncGenerator[T, None] | None = None
         #: Pages fetched successfully in the latest walk.
         self.pages_fetched = 0
@@ -244,6 +263,8 @@ class Pager(Generic[T]):
                 run.start(holding=1)
                 if count_items:
                     self.items_yielded += len(page.items)
+                if run.deadline is not None:
+                    run.deadline.ensure(what="list walk")
                 yield page
         finally:
             await run.close()
@@ -263,6 +284,7 @@ class _Run(Generic[T]):
 
     def __init__(self, pager: Pager[T]) -> None:
         self.pager = pager
+        self.deadline = pager._deadline() if pager._deadline is not None else None
         self.tasks: dict[int, asyncio.Task[Page[T]]] = {}
         # Cancelled because they fell past the end; awaited on close, counted in the window.
         self.dropped: list[asyncio.Task[Page[T]]] = []
@@ -302,6 +324,7 @@ class _Run(Generic[T]):
 
     async def _fetch(self, number: int) -> Page[T]:
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
+        _WALK_DEADLINE.set(self.deadline)
         return await self.pager._fetch(number, self.pager._page_size)
 
     def _fetched(self, task: asyncio.Task[Page[T]]) -> None:
@@ -405,3 +428,7 @@ class _Run(Generic[T]):
             task.cancel()
         if pending:
             await asyncio.wait(pending)
+            for task in pending:
+                # The walk is over: mark late failures retrieved so none is logged as lost.
+                if not task.cancelled():
+                    task.exception()

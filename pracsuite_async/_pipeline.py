@@ -15,7 +15,7 @@ from typing import Any
 
 import tenacity as _t
 
-from pracsuite_async._clock import Clock, Deadline
+from pracsuite_async._clock import Clock, Deadline, check_deadline
 from pracsuite_async._errors import (
     APIStatusError,
     DeadlineExceededError,
@@ -79,10 +79,26 @@ class Pipeline:
         for hook in self._hooks:
             hook(event)
 
-    async def call(self, req: PreparedRequest, *, deadline: float | None, idempotent: bool | None) -> Any:
-        """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body."""
-        seconds = self.default_deadline if deadline is None else deadline
-        budget = Deadline(self.clock, seconds, method=req.method, path=req.path)
+    def budget(self, deadline: float | Deadline | None, *, method: str, path: str) -> Deadline:
+        """The :class:`Deadline` of an operation: ``deadline`` seconds, or the client's default.
+
+        A :class:`Deadline` passed in is shared, not restarted: the operation is part
+        of a larger one (a page of a walk, a step of ``book``) and ends with it.
+        """
+        if isinstance(deadline, Deadline):
+            return deadline.bind(method=method, path=path)
+        seconds = self.default_deadline if deadline is None else check_deadline(deadline)
+        return Deadline(self.clock, seconds, method=method, path=path)
+
+    async def call(
+        self, req: PreparedRequest, *, deadline: float | Deadline | None, idempotent: bool | None
+    ) -> Any:
+        """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body.
+
+        ``deadline`` is seconds for this call alone (``None``: the client's default)
+        or the shared :class:`Deadline` of the operation this call is part of.
+        """
+        budget = self.budget(deadline, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
         try:
             return await self._attempt(req, budget, 1)

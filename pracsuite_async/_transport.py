@@ -18,9 +18,11 @@ import aiohttp
 import attrs
 
 from pracsuite_async._errors import (
+    ClientClosedError,
     ConfigurationError,
     ConnectError,
     ConnectionLostError,
+    EventLoopMismatchError,
     RequestTimeoutError,
     TransportError,
 )
@@ -120,11 +122,21 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"AiohttpTransport({self._base_url!r})"
 
     def _open(self) -> aiohttp.ClientSession:
+        # Closed is final: reopening here would create a pool nobody closes.
+        if self._closed:
+            raise ClientClosedError
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise EventLoopMismatchError
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=10)
             # The Accept-Encoding negotiation and cookies are not needed by a JSON API.
@@ -218,7 +230,8 @@ class AiohttpTransport:
             raise ConnectionLostError(msg, method=method, path=where, request_sent=True) from None
 
     async def aclose(self) -> None:
-        """Close the session if this transport created it."""
+        """Close the session if this transport created it; later sends raise :class:`ClientClosedError`."""
+        self._closed = True
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
