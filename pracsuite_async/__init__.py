@@ -18,6 +18,7 @@ from pracsuite_async._errors import (
     ConnectionLostError,
     DeadlineExceededError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     PracSuiteError,
     RateLimitError,
@@ -40,7 +41,7 @@ from pracsuite_async._events import (
     ResponseReceived,
     RetryScheduled,
 )
-from pracsuite_async._filters import F, Filter
+from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._retry import RetryPolicy
@@ -74,6 +75,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "Pager",
+    "PaginationError",
     "PermissionDeniedError",
     "PracSuiteClient",
     "PracSuiteError",
@@ -82,6 +84,7 @@ __all__ = [
     "RateLimitWait",
     "RateLimited",
     "RateLimiter",
+    "RawFilter",
     "RawResponse",
     "RequestSent",
     "RequestTimeoutError",
