@@ -21,6 +21,7 @@ from pracsuite_async._errors import (
     EventLoopMismatchError,
     NoAvailabilityError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     PracSuiteError,
     RateLimitError,
@@ -43,7 +44,7 @@ from pracsuite_async._events import (
     ResponseReceived,
     RetryScheduled,
 )
-from pracsuite_async._filters import F, Filter
+from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._retry import RetryPolicy
@@ -80,6 +81,7 @@ __all__ = [
     "NotFoundError",
     "Page",
     "Pager",
+    "PaginationError",
     "PermissionDeniedError",
     "PracSuiteClient",
     "PracSuiteError",
@@ -88,6 +90,7 @@ __all__ = [
     "RateLimitWait",
     "RateLimited",
     "RateLimiter",
+    "RawFilter",
     "RawResponse",
     "RequestSent",
     "RequestTimeoutError",

@@ -23,7 +23,8 @@ Every error the library raises derives from :class:`PracSuiteError`::
     │  ├─ UnprocessableEntityError   422
     │  ├─ RateLimitError             429 (.retry_after)
     │  └─ ServerError                5xx
-    └─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
+    ├─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
+    └─ PaginationError                        a list walk cannot continue without losing records; .page
 
 Errors carry method and path but never headers, query values or bodies, so they
 are safe to log and to pickle. Foreign exceptions (aiohttp, tenacity, cattrs)
@@ -50,6 +51,7 @@ __all__ = [
     "EventLoopMismatchError",
     "NoAvailabilityError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "PracSuiteError",
     "RateLimitError",
@@ -319,6 +321,31 @@ class ResponseDecodeError(PracSuiteError):
 
 def _rebuild_decode(message: str, method: str, path: str, problems: tuple[str, ...]) -> ResponseDecodeError:
     return ResponseDecodeError(message, method=method, path=path, problems=problems)
+
+
+class PaginationError(PracSuiteError):
+    """A list walk stopped because going on would lose or repeat records silently.
+
+    Raised when the server ignores ``page`` (page N repeats page N-1), or when a walk
+    would pass its ``max_pages`` limit while the server still reports more pages.
+    ``page`` is the page number where it was detected; a walk can be resumed with
+    ``start_page=``. The message names the rule, never record values.
+    """
+
+    def __init__(self, message: str, *, page: int) -> None:
+        self.message = message
+        self.page = page
+        super().__init__(message, page)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_pagination, (self.message, self.page))
+
+    def __str__(self) -> str:
+        return f"page {self.page}: {self.message}"
+
+
+def _rebuild_pagination(message: str, page: int) -> PaginationError:
+    return PaginationError(message, page=page)
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

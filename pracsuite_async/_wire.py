@@ -23,7 +23,7 @@ from pracsuite_async._errors import (
     ValidationProblem,
     error_for_status,
 )
-from pracsuite_async._filters import Filter, encode_filters, encode_sort
+from pracsuite_async._filters import Filter, RawFilter, encode_filters, encode_sort
 from pracsuite_async._limiter import RateFeedback
 from pracsuite_async._types import HTTPMethod, QueryParams
 
@@ -94,16 +94,15 @@ def build_request(
         if page_size is not None:
             check_page_size(page_size)
             params.append(("page_size", str(page_size)))
-    filters: Sequence[Filter | str] = args.get("filters") or ()  # type: ignore[assignment]
+    filters: Sequence[Filter | RawFilter | str] = args.get("filters") or ()  # type: ignore[assignment]
     if filters:
         params.extend(encode_filters(filters, endpoint.filters))
-    if endpoint.sortable:
-        sort_by: Sequence[str] | None = args.get("sort_by")  # type: ignore[assignment]
-        fields = _converter.field_names(endpoint.result) if endpoint.result is not None else ()
+    sort_by: Sequence[str] | None = args.get("sort_by")  # type: ignore[assignment]
+    if endpoint.sortable and sort_by is not None:
+        # Sent only when asked for: the API documents no default order, and the
+        # Pager does not depend on one (README "Sorting").
         id_field = endpoint.id_field if endpoint.paginated else None
-        # Default to the id, ascending: a stable order is what keeps offset
-        # pagination from skipping or repeating records (see Pager).
-        sort = encode_sort(sort_by or ((id_field,) if id_field else ()), fields, id_field)
+        sort = encode_sort(sort_by, endpoint.sort_fields, id_field)
         if sort:
             params.append(("sort_by", sort))
     body: bytes | None = None

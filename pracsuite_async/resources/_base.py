@@ -7,14 +7,13 @@ turns that into a validated request, a pipeline call and typed models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from operator import attrgetter
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pracsuite_async._clock import Deadline, check_deadline
 from pracsuite_async._endpoints import Endpoint
 from pracsuite_async._errors import ResponseDecodeError
-from pracsuite_async._pagination import Page, Pager, walk_deadline
+from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Page, Pager, walk_deadline
 from pracsuite_async._serialize import decode, decode_list
 from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
 
@@ -97,20 +96,30 @@ class Resource:
             total = data.get("total_entries")
             links = data.get("links")
             has_next = bool(links.get("next")) if isinstance(links, dict) else False
+            # A malformed total (-5, true, "3") is passed on as is: the Pager ignores it
+            # and follows links.next instead of truncating the walk.
             return Page(number, items, total if isinstance(total, int) else None, has_next)
 
-        ordered = cast("bool", args.get("ordered", True))
-        # Only a walk that build_request sorted by the id (a sortable list without
-        # sort_by) is in ascending id order; any other walk drops duplicates by
-        # remembering recent keys.
-        id_sorted = endpoint.sortable and endpoint.id_field is not None and not args.get("sort_by")
         return Pager(
             fetch,
             page_size=page_size,
             window=self._client.page_window,
-            ordered=ordered,
+            ordered=cast("bool", args.get("ordered", True)),
             max_items=cast("int | None", args.get("max_items")),
-            key=attrgetter(endpoint.id_field) if endpoint.id_field else None,
-            key_ascending=id_sorted and ordered,
+            key=_id_key(endpoint.id_field) if endpoint.id_field else None,
+            start_page=cast("int", args.get("start_page", 1)),
+            max_pages=cast("int | None", args.get("max_pages", DEFAULT_MAX_PAGES)),
             deadline=start if given is not None else None,
         )
+
+
+def _id_key(field: str) -> Callable[[Any], int | None]:
+    """The dedupe key of a record: its id when that is an integer, else ``None`` (never dropped)."""
+
+    def key(item: Any) -> int | None:
+        value = getattr(item, field, None)
+        # A null, string or object id must not break the walk (or be mistaken for
+        # another record's id); such a record is kept as it is.
+        return value if type(value) is int else None
+
+    return key
