@@ -42,11 +42,15 @@ __all__ = [
 
 @attrs.frozen
 class RawResponse:
-    """A response as bytes: status, headers (case-insensitive mapping) and body."""
+    """A response as bytes: status, headers (case-insensitive mapping) and body.
+
+    The repr shows the status only: frames holding a response are recorded by
+    error trackers, and the body may be a patient's record.
+    """
 
     status: int
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
 
 
 @runtime_checkable
