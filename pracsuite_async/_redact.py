@@ -62,11 +62,6 @@ class SecretHeaders:
         """A copy with ``extra`` added to the public headers."""
         return SecretHeaders({**self._public, **extra}, self._secret)
 
-    @property
-    def public(self) -> Mapping[str, str]:
-        """The headers that are not secret (``User-Agent``, ``Accept``, ``Content-Type``)."""
-        return dict(self._public)
-
     def reveal(self) -> dict[str, str]:
         """Every header with the keys in clear: only for handing to the HTTP library."""
         headers = dict(self._public)

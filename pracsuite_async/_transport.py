@@ -3,7 +3,9 @@
 This is the only module that imports aiohttp. It maps aiohttp's exceptions, at
 one boundary, onto :class:`~pracsuite_async._errors.TransportError` subclasses with
 ``request_sent`` set from what aiohttp knows: a refused connection was never sent;
-a dropped connection or a read timeout may have been.
+a dropped connection or a read timeout may have been. The aiohttp exception is not
+chained to ours: its ``request_info`` and the locals of its frames hold the key
+headers, which error trackers would record.
 """
 
 from __future__ import annotations
@@ -205,9 +207,9 @@ class AiohttpTransport:
             ) as resp:
                 data = await _read_bounded(resp, self._max_response_bytes, method, path)
                 return RawResponse(resp.status, resp.headers, data)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, PracSuiteError):
             raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever aiohttp raises, its frames hold the keys
             error = _map_error(exc, method, path)
         # Raised outside the except block, so neither __cause__ nor __context__ leads
         # to aiohttp's exception, whose request_info and frames hold the keys.
@@ -244,9 +246,9 @@ class AiohttpTransport:
             ) as resp:
                 body = await _read_bounded(resp, self._max_download_bytes, method, where)
                 return RawResponse(resp.status, resp.headers, body)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, PracSuiteError):
             raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 - as in send: no foreign exception is chained
             error = _map_error(exc, method, where)
         raise error
 
@@ -305,5 +307,7 @@ def _map_error(exc: BaseException, method: str, path: str) -> PracSuiteError:
     if isinstance(exc, aiohttp.InvalidURL):
         msg = "invalid request URL"
         return ConfigurationError(msg)
+    # Anything else (a RuntimeError from a closed session, a ValueError from a
+    # header): may have been sent, as far as a retry decision is concerned.
     msg = f"HTTP client error ({kind})"
     return TransportError(msg, method=method, path=path, request_sent=True)
