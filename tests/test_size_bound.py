@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import time
 import tracemalloc
@@ -122,6 +123,20 @@ class TestResponseBound:
                 with pytest.raises(ResponseTooLargeError):
                     await client.appointments.get(1)
         assert len(seen) == 1  # a too-large body is not retried
+
+    async def test_compressed_body_is_bounded_after_decompression(self) -> None:
+        """A small gzip body that inflates past the bound is refused (the bound counts decoded bytes)."""
+        bomb = gzip.compress(b"0" * (4 * 1024 * 1024))
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            return web.Response(
+                body=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+            )
+
+        assert len(bomb) < LIMIT * 2
+        async with _web(handler) as (root, _seen), _client(root + "/v1", max_response_bytes=LIMIT * 2) as client:
+            with pytest.raises(ResponseTooLargeError):
+                await client.appointments.get(1)
 
     def test_default_bound_is_documented(self) -> None:
         """The default bound is 32 MiB for API responses and 128 MiB for downloads."""
