@@ -137,7 +137,7 @@ class TestErrorTrackers:
     @pytest.mark.parametrize("case", list(EXPECTED))
     async def test_sentry_event_holds_no_key(self, case: str, sentry: CapturingTransport) -> None:
         """A Sentry event of a refused, reset, timed-out, malformed or undecodable call contains neither key."""
-        async with _hostile(case) as base_url, _client(base_url, timeout=0.5) as client:
+        async with _hostile(case) as base_url, _client(base_url, timeout=0.2) as client:
             try:
                 await client.appointments.get(1)
             except PracSuiteError as exc:  # as an application's handler would
@@ -154,7 +154,7 @@ class TestErrorTrackers:
     @pytest.mark.parametrize("case", list(EXPECTED))
     async def test_exception_chain_holds_no_aiohttp_object(self, case: str) -> None:
         """Neither __cause__ nor __context__ leads to aiohttp's exceptions; a locals-capturing traceback shows no key."""
-        async with _hostile(case) as base_url, _client(base_url, timeout=0.5) as client:
+        async with _hostile(case) as base_url, _client(base_url, timeout=0.2) as client:
             with pytest.raises(PracSuiteError) as info:
                 await client.appointments.get(1)
         chain = _chain(info.value)
