@@ -29,6 +29,7 @@ from pracsuite_async._errors import (
     RequestTypeError,
     RequestValidationError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
@@ -47,6 +48,7 @@ from pracsuite_async._events import (
 from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._serialize import from_dict, to_dict
 from pracsuite_async._transport import RawResponse, Transport
@@ -98,8 +100,10 @@ __all__ = [
     "RequestValidationError",
     "ResponseDecodeError",
     "ResponseReceived",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
+    "SecretHeaders",
     "ServerError",
     "SystemClock",
     "Transport",

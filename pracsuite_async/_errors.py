@@ -24,11 +24,16 @@ Every error the library raises derives from :class:`PracSuiteError`::
     │  ├─ RateLimitError             429 (.retry_after)
     │  └─ ServerError                5xx
     ├─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
-    └─ PaginationError                        a list walk cannot continue without losing records; .page
+    ├─ PaginationError                        a list walk cannot continue without losing records; .page
+    └─ ResponseTooLargeError                  a body over the client's size bound; .limit
 
 Errors carry method and path but never headers, query values or bodies, so they
-are safe to log and to pickle. Foreign exceptions (aiohttp, tenacity, cattrs)
-appear only as ``__cause__``.
+are safe to log and to pickle. ``str()``, ``repr()`` and pickles of an
+:class:`APIStatusError` hold the status, code, field names and ``request_id``; the
+server's free text (which may name a patient) stays on ``.detail`` of the live
+object only. Foreign exceptions (tenacity, cattrs) appear only as ``__cause__``;
+aiohttp's and the JSON decoder's never do, since they hold request headers or the
+body.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ __all__ = [
     "RequestTypeError",
     "RequestValidationError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnprocessableEntityError",
@@ -201,6 +207,10 @@ class APIStatusError(PracSuiteError):
     ``{"error": {"status", "code", "detail", "validation"}, "request_id"}`` when the
     body has it; otherwise they are ``None`` and ``status`` is the HTTP status.
     ``retry_after`` is the response's ``Retry-After`` in seconds (429, 503), if any.
+
+    ``str()``, ``repr()`` and pickles show the status, code, the invalid field names
+    and ``request_id``, never ``detail`` or the validation messages: that free text
+    comes from the server and may name a patient. Read it from the attributes.
     """
 
     status: int
@@ -228,13 +238,13 @@ class APIStatusError(PracSuiteError):
         super().__init__(status, method, path, code)
 
     def _fields(self) -> dict[str, Any]:
+        # What survives a pickle: no server free text (detail, validation messages).
         return {
             "status": self.status,
             "method": self.method,
             "path": self.path,
             "code": self.code,
-            "detail": self.detail,
-            "validation": self.validation,
+            "validation": tuple(ValidationProblem(p.field, None) for p in self.validation),
             "request_id": self.request_id,
             "retry_after": self.retry_after,
         }
@@ -246,8 +256,6 @@ class APIStatusError(PracSuiteError):
         parts = [f"{self.method} {self.path} -> {self.status}"]
         if self.code:
             parts.append(self.code)
-        if self.detail:
-            parts.append(self.detail)
         text = ": ".join(parts)
         if self.validation:
             fields = ", ".join(p.field or "?" for p in self.validation)
@@ -346,6 +354,30 @@ class PaginationError(PracSuiteError):
 
 def _rebuild_pagination(message: str, page: int) -> PaginationError:
     return PaginationError(message, page=page)
+
+
+class ResponseTooLargeError(PracSuiteError):
+    """A response body passed the client's size bound (``limit`` bytes); reading stopped there.
+
+    Raised as soon as ``Content-Length`` or the bytes read so far exceed the bound,
+    so memory stays near it. Not retried: the same request would get the same body.
+    """
+
+    def __init__(self, *, method: str, path: str, limit: int) -> None:
+        self.method = method
+        self.path = path
+        self.limit = limit
+        super().__init__(method, path, limit)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_too_large, (self.method, self.path, self.limit))
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}: response body exceeds the {self.limit}-byte bound"
+
+
+def _rebuild_too_large(method: str, path: str, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(method=method, path=path, limit=limit)
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -33,7 +33,7 @@ from pracsuite_async._events import (
     RetryScheduled,
 )
 from pracsuite_async._limiter import RateLimiter
-from pracsuite_async._redact import RedactedHeaders
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._retry import RetryBudget, RetryPolicy
 from pracsuite_async._transport import Transport
 from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
@@ -48,7 +48,7 @@ class Pipeline:
         self,
         *,
         transport: Transport,
-        headers: Mapping[str, str],
+        headers: SecretHeaders,
         limiter: RateLimiter,
         retry: RetryPolicy,
         clock: Clock,
@@ -64,8 +64,8 @@ class Pipeline:
         self.clock = clock
         self.timeout = timeout
         self.default_deadline = deadline
-        self._headers = RedactedHeaders(headers)
-        self._json_headers = RedactedHeaders({**headers, "Content-Type": "application/json"})
+        self._headers = headers
+        self._json_headers = headers.with_public({"Content-Type": "application/json"})
         self._slots = asyncio.Semaphore(max_concurrency)
         self._budget = RetryBudget(retry.budget_ratio, retry.budget_min)
         self._hooks = tuple(hooks)

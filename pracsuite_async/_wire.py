@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -37,7 +38,9 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "PreparedRequest",
     "build_request",
+    "check_call_options",
     "error_from_response",
+    "is_seconds",
     "loads",
     "parse_rate_feedback",
     "parse_retry_after",
@@ -82,6 +85,7 @@ def build_request(
     page_size: int | None = None,
 ) -> PreparedRequest:
     """Validate ``args`` against the endpoint and build the request; raises before sending."""
+    check_call_options(args)
     path = endpoint.path
     if endpoint.path_params:
         path = path.format_map({p: _path_value(p, args.get(p)) for p in endpoint.path_params})
@@ -110,6 +114,24 @@ def build_request(
         payload = _converter.unstructure(_model(endpoint.body, args))
         body = json.dumps(payload, separators=(",", ":")).encode()
     return PreparedRequest(endpoint, endpoint.method, path, params, body)
+
+
+def is_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite positive number of seconds (a ``bool`` is not)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def check_call_options(args: Mapping[str, object]) -> None:
+    """The per-call ``idempotent`` flag (``deadline`` is checked by ``_clock.check_deadline``)."""
+    field = "idempotent"
+    idempotent = args.get(field)
+    if idempotent is not None and not isinstance(idempotent, bool):
+        raise RequestTypeError(field, "must be a bool or None")
 
 
 def check_page_size(page_size: object) -> int:
@@ -203,9 +225,12 @@ def error_from_response(
 
 
 def decode_json(body: bytes, *, method: str, path: str) -> Any:
-    """Parse a success body; a body that is not JSON is a :class:`ResponseDecodeError`."""
+    """Parse a success body; a body that is not JSON is a :class:`ResponseDecodeError`.
+
+    The decoder's exception is not chained: orjson's keeps the whole body in ``.doc``.
+    """
     try:
         return loads(body)
     except ValueError as exc:
-        msg = "response body is not valid JSON"
-        raise ResponseDecodeError(msg, method=method, path=path) from exc
+        msg = f"response body is not valid JSON (at byte {getattr(exc, 'pos', '?')})"
+    raise ResponseDecodeError(msg, method=method, path=path)

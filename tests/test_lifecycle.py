@@ -22,6 +22,7 @@ from pracsuite_async import (
     PracSuiteError,
     RetryPolicy,
 )
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async.testing import FakeTransport, json_response
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY
 from tests.scripted_server import Reply, Request, ScriptedServer, leak_check, page_of
@@ -231,12 +232,12 @@ class TestOneClientPerLoop:
             client = _client(server)
             transport = client._transport
             send = transport.send(
-                "GET", "/appointment/1", params=[], headers={}, body=None, timeout=1.0
+                "GET", "/appointment/1", params=[], headers=SecretHeaders({}, {}), body=None, timeout=1.0
             )
             first.run(send)
             with pytest.raises(EventLoopMismatchError):
                 second.run(
-                    transport.send("GET", "/appointment/1", params=[], headers={}, body=None, timeout=1.0)
+                    transport.send("GET", "/appointment/1", params=[], headers=SecretHeaders({}, {}), body=None, timeout=1.0)
                 )
             first.run(client.aclose())
             first.run(server.__aexit__())

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from pracsuite_async import (
+    APIStatusError,
     AuthenticationError,
     ConfigurationError,
     Endpoint,
@@ -65,6 +66,19 @@ def _auth_message(exc: AuthenticationError | PermissionDeniedError) -> str:
     return "permission denied (403): a key is missing, or the account key may not read this resource"
 
 
+_VERBOSE = "pracsuite.verbose"
+
+
+def _server_text(exc: PracSuiteError) -> str:
+    # The server's free text may name a patient: shown only when asked for (--verbose).
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not ctx.meta.get(_VERBOSE) or not isinstance(exc, APIStatusError):
+        return ""
+    notes = [exc.detail] if exc.detail else []
+    notes += [f"{p.field}: {p.message}" for p in exc.validation if p.message]
+    return f" (server: {'; '.join(notes)})" if notes else ""
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion, turning every known failure into its exit status."""
     try:
@@ -72,11 +86,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except CommandLineError as exc:
         _fail(EXIT_USAGE, str(exc))
     except (AuthenticationError, PermissionDeniedError) as exc:
-        _fail(EXIT_AUTH, _auth_message(exc))
+        _fail(EXIT_AUTH, _auth_message(exc) + _server_text(exc))
     except (RequestValidationError, ConfigurationError) as exc:
         _fail(EXIT_USAGE, str(exc))
     except PracSuiteError as exc:
-        _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}")
+        _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}{_server_text(exc)}")
     except OSError as exc:
         _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
@@ -85,12 +99,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pracsuite")
-def app() -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True,
+    help="On an API error, also print the server's detail text (it may name a patient).",
+)
+@click.pass_context
+def app(ctx: click.Context, *, verbose: bool) -> None:
     """Tools for the PracSuite API v1: export any listable resource, serve the simulator, run the demo.
 
     Exit status: 0 success, 1 other failure, 2 bad input, 3 authentication or
     permission failure, 130 interrupted.
     """
+    ctx.meta[_VERBOSE] = verbose
 
 
 # ---------------------------------------------------------------------------- export

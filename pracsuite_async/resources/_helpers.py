@@ -29,7 +29,7 @@ from pracsuite_async._errors import (
     ResponseDecodeError,
     error_for_status,
 )
-from pracsuite_async._transport import ExternalTransport
+from pracsuite_async._transport import ExternalTransport, check_presigned_url
 from pracsuite_async._types import UNSET, UnsetType
 from pracsuite_async._wire import build_request
 from pracsuite_async.resources._base import Resource
@@ -365,8 +365,9 @@ class AttachmentTransfer:
             detail = "upload request returned no URL"
             path = "/patient/{client_id}/patient_attachment"
             raise APIStatusError(status=502, method="POST", path=path, detail=detail)
+        url = check_presigned_url(presigned.url, method="POST", what="<presigned upload>")
         resp = await self._external().post_form(
-            presigned.url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
+            url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
             timeout=self._timeout(deadline),
         )
         if resp.status >= 300:
@@ -378,7 +379,8 @@ class AttachmentTransfer:
         presigned = await api.presign_url(patient_attachment_id, deadline=deadline)
         if not presigned.url:
             raise APIStatusError(status=502, method="GET", path="/patient_attachment/{id}/presign_url")
-        resp = await self._external().get_url(presigned.url, timeout=self._timeout(deadline))
+        url = check_presigned_url(presigned.url, method="GET", what="<presigned download>")
+        resp = await self._external().get_url(url, timeout=self._timeout(deadline))
         if resp.status >= 300:
             raise error_for_status(resp.status)(status=resp.status, method="GET", path="<presigned download>")
         return resp.body
