@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +15,9 @@ import pytest_asyncio
 
 from pracsuite_async import PracSuiteClient, RetryPolicy
 from pracsuite_async.simulator import Simulator, SimulatorConfig
+
+POSTGRES_DSN = os.environ.get("PRACSUITE_TEST_POSTGRES_DSN")
+NO_POSTGRES = "PRACSUITE_TEST_POSTGRES_DSN is not set (.ci/run starts a PostgreSQL server and sets it)"
 
 #: The fake wall clock starts well after the generated data's timestamps (around 2026-01).
 START = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
@@ -88,3 +93,19 @@ def dump(path: Path, table: str) -> dict[int, str]:
 
 
 Dump = Callable[[Path, str], dict[int, str]]
+
+
+@pytest_asyncio.fixture
+async def postgres_schema() -> AsyncIterator[str]:
+    """A fresh schema on the test server, dropped afterwards."""
+    if not POSTGRES_DSN:
+        pytest.skip(NO_POSTGRES)
+    import asyncpg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield schema
+    conn = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()

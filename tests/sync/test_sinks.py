@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from pracsuite_async.sync import (
     RESOURCES,
@@ -23,10 +20,9 @@ from pracsuite_async.sync import (
     Sink,
     SqliteSink,
 )
+from tests.sync.conftest import POSTGRES_DSN
 
 APPTS = RESOURCES["appointments"]
-POSTGRES_DSN = os.environ.get("PRACSUITE_TEST_POSTGRES_DSN")
-NO_POSTGRES = "PRACSUITE_TEST_POSTGRES_DSN is not set (.ci/run starts a PostgreSQL server and sets it)"
 
 SinkFactory = Callable[[], Sink]
 
@@ -34,22 +30,6 @@ SinkFactory = Callable[[], Sink]
 def _row(rid: int, status: int = 1) -> Row:
     data = {"appointment_id": rid, "appointment_status_id": status, "client_id": rid * 10}
     return Row(rid, json.dumps(data, sort_keys=True, separators=(",", ":")), {"client_id": rid * 10})
-
-
-@pytest_asyncio.fixture
-async def postgres_schema() -> AsyncIterator[str]:
-    """A fresh schema on the test server, dropped afterwards."""
-    if not POSTGRES_DSN:
-        pytest.skip(NO_POSTGRES)
-    import asyncpg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    yield schema
-    conn = await asyncpg.connect(POSTGRES_DSN)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(params=["sqlite", "jsonl", "postgres"])
