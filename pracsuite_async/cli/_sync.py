@@ -196,7 +196,8 @@ async def run_sync_demo(*, records: int, rate: float, db: Path | None, quiet: bo
         f"missing {len(served - mirrored)}, unexpected {len(mirrored - served)}; "
         f"second run wrote {'nothing' if quiet_second else 'rows'} "
         f"({second.fetched} records re-fetched in the overlap, {second.requests} requests): "
-        + ("[bold green]OK[/]" if ok else "[bold red]FAILED[/]")
+        + ("[bold green]OK[/]" if ok else "[bold red]FAILED[/]"),
+        soft_wrap=True,
     )
     return ok
 
