@@ -367,6 +367,8 @@ def _simulator_config(**kwargs: Any) -> Any:
               help="Mirror appointments and patients into SQLite twice (the second run writes nothing).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --sync: keep the SQLite mirror here  [default: a temporary file]")
+@click.option("--faults", default="", metavar="KIND:P,...",
+              help="With --sync: faults the simulator injects, e.g. '500:0.10,reset:0.02,trunc:0.01'.")
 def demo(
     *,
     records: int,
@@ -377,6 +379,7 @@ def demo(
     quiet: bool,
     sync_mirror: bool,
     db: Path | None,
+    faults: str,
 ) -> None:
     """Export every appointment from an in-process simulator, then verify the file.
 
@@ -388,7 +391,11 @@ def demo(
     if sync_mirror:
         from pracsuite_async.cli._sync import run_sync_demo  # noqa: PLC0415 - loads the simulator
 
-        if not run(run_sync_demo(records=records, rate=rate, db=db, quiet=quiet)):
+        try:
+            _simulator_config(faults=faults)
+        except ValueError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        if not run(run_sync_demo(records=records, rate=rate, db=db, quiet=quiet, faults=faults)):
             raise click.exceptions.Exit(EXIT_ERROR)
         return
     from pracsuite_async.cli._demo import run_demo  # noqa: PLC0415 - loads the simulator

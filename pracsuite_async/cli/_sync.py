@@ -155,7 +155,7 @@ async def run_sync(
         )
 
 
-async def run_sync_demo(*, records: int, rate: float, db: Path | None, quiet: bool) -> bool:
+async def run_sync_demo(*, records: int, rate: float, db: Path | None, quiet: bool, faults: str = "") -> bool:
     """Mirror appointments and patients from a simulator twice; ``True`` when the mirror verified.
 
     The first run fills an SQLite mirror; the second must fetch only the overlap and
@@ -166,7 +166,7 @@ async def run_sync_demo(*, records: int, rate: float, db: Path | None, quiet: bo
     from pracsuite_async.simulator import Simulator, SimulatorConfig  # noqa: PLC0415 - loads the simulator
 
     console, status = Console(), Console(stderr=True)
-    config = SimulatorConfig(records=records, rate=rate)
+    config = SimulatorConfig(records=records, rate=rate, faults=faults)
     with status.status(f"generating {records:,} appointments for the simulator..."):
         simulator = Simulator(config)
     resources = ("appointments", "patients")
