@@ -8,12 +8,14 @@ import random
 import signal
 import sqlite3
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from pracsuite_async.simulator import Simulator, SimulatorConfig
-from tests.sync.conftest import dump
+from pracsuite_async.sync import SqliteSink, sync
+from tests.sync.conftest import dump, make_client
 
 RESOURCES = ("appointments", "patients")
 SEEDS = (1, 2, 3)
@@ -82,7 +84,8 @@ async def test_sigkill_at_random_points_then_resume_equals_a_clean_run(tmp_path:
     config = SimulatorConfig(records=1000, latency=0.002)
     async with Simulator(config) as sim:
         clean = tmp_path / "clean.sqlite"
-        await _run(sim, clean)
+        async with make_client(sim) as client:  # the reference run needs no child process
+            await sync(client, RESOURCES, SqliteSink(clean), overlap=timedelta(0), page_size=50)
         expected = {name: dump(clean, name) for name in RESOURCES}
         total = sum(map(len, expected.values()))
         assert len(expected["appointments"]) == 1000

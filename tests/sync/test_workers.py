@@ -26,8 +26,11 @@ from tests.sync.conftest import (
 async def _two_workers(sim: Simulator, make_sink: Callable[[], Sink], wall: WallClock) -> list[str]:
     """Start two syncs of the same job, the second while the first runs; return their statuses."""
     async with make_client(sim, page_window=1) as one, make_client(sim, page_window=1) as two:
-        first = asyncio.create_task(sync(one, ["appointments"], make_sink(), clock=wall.utc))
-        while sim.stats.total < 2:  # the first worker holds the lease and is walking
+        before = sim.stats.total
+        # A full walk in small pages keeps the first worker busy long enough to be caught at it.
+        job = sync(one, ["appointments"], make_sink(), clock=wall.utc, full=True, page_size=20)
+        first = asyncio.create_task(job)
+        while sim.stats.total < before + 2:  # the first worker holds the lease and is walking
             await asyncio.sleep(0.001)
         second = await sync(two, ["appointments"], make_sink(), clock=wall.utc)
         done = await first
@@ -74,6 +77,7 @@ async def test_postgres_mirror_matches_sqlite_and_leases_hold(
             assert mirrored == expected, table
     finally:
         await conn.close()
+    sim.reconfigure(latency=0.01)
     statuses = await _two_workers(sim, lambda: PostgresSink(POSTGRES_DSN, schema=postgres_schema), wall)
     assert statuses == ["done", "leased"]
 
