@@ -238,6 +238,96 @@ def export(
         )
 
 
+# ---------------------------------------------------------------------------- sync
+
+
+async def _sync(
+    *,
+    sink: Any,
+    options: Any,
+    rate: float | None,
+    base_url: str,
+    vendor_key: str,
+    account_key: str,
+    quiet: bool,
+) -> Any:
+    from pracsuite_async.cli._sync import run_sync  # noqa: PLC0415 - loads the sync engine
+
+    async with PracSuiteClient(vendor_key, account_key, base_url=base_url, rate_limit=rate) as client:
+        return await run_sync(client, sink, options, progress_console(), quiet=quiet)
+
+
+@app.command(name="sync", short_help="Mirror resources incrementally into SQLite, PostgreSQL or JSONL.")
+@click.argument("resources", nargs=-1, required=True, metavar="RESOURCE...")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite mirror file  [default: mirror.sqlite]")
+@click.option("--postgres", metavar="DSN", default=None, envvar="PRACSUITE_SYNC_POSTGRES",
+              help="PostgreSQL mirror (needs the postgres extra), e.g. postgresql://user@host/db.")
+@click.option("--jsonl", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of JSONL files, one per resource.")
+@click.option("--account", default="default", show_default=True,
+              help="Name of the clinic in the mirror (checkpoints and leases are per account).")
+@click.option("--overlap", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds each run looks back before its checkpoint (clock skew, late commits).")
+@click.option("--reconcile-every", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Hours between full walks that remove rows the API no longer lists.")
+@click.option("--full", is_flag=True, help="Run the full reconcile walk now.")
+@click.option("--page-size", type=click.IntRange(1, 100), default=100, show_default=True)
+@click.option("--rate", type=float, default=None,
+              help="Requests per second the API allows  [default: discover it, starting at 5/s]")
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="API root URL.")
+@click.option("--vendor-key", envvar=ENV_VENDOR_KEY, show_envvar=True, help="Vendor key (x-api-key).")
+@click.option("--account-key", envvar=ENV_ACCOUNT_KEY, show_envvar=True, help="Clinic key (A-api-key).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def sync_command(
+    *,
+    resources: tuple[str, ...],
+    db: Path | None,
+    postgres: str | None,
+    jsonl: Path | None,
+    account: str,
+    overlap: float,
+    reconcile_every: float,
+    full: bool,
+    page_size: int,
+    rate: float | None,
+    base_url: str,
+    vendor_key: str | None,
+    account_key: str | None,
+    quiet: bool,
+) -> None:
+    """Mirror each RESOURCE (appointments, patients, ...) incrementally; safe to kill and re-run.
+
+    Each run fetches what changed since the last one (plus the overlap), upserts it
+    with its checkpoint in one transaction, applies deletions, and every
+    --reconcile-every hours walks everything to drop rows the API no longer lists.
+    Workers sharing a mirror never sync the same resource at once.
+    """
+    from pracsuite_async.cli._sync import SyncOptions, make_sink, resolve_names, summary_line  # noqa: PLC0415
+
+    try:
+        names = resolve_names(resources)
+        sink = make_sink(db, postgres, jsonl)
+        vendor_key, account_key = _require_keys(vendor_key, account_key)
+    except (ValueError, CommandLineError) as exc:
+        _fail(EXIT_USAGE, str(exc))
+    options = SyncOptions(
+        names, account=account, overlap=overlap, reconcile_every=reconcile_every, full=full,
+        page_size=page_size,
+    )
+    result = run(
+        _sync(sink=sink, options=options, rate=rate, base_url=base_url, vendor_key=vendor_key,
+              account_key=account_key, quiet=quiet)
+    )
+    click.echo(summary_line(result))
+    for r in result.resources:
+        if r.status == "leased":
+            click.echo(f"note: {r.resource} skipped: another worker holds its lease", err=True)
+        elif r.status == "partial":
+            note = "kept changing during the walk; the next run continues it"
+            click.echo(f"note: {r.resource} {note}", err=True)
+
+
 # ---------------------------------------------------------------------------- simulator
 
 
@@ -298,7 +388,24 @@ def _simulator_config(**kwargs: Any) -> Any:
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the JSONL export here  [default: a temporary file, removed afterwards]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def demo(*, records: int, rate: float, burst: int, adaptive: bool, out: Path | None, quiet: bool) -> None:
+@click.option("--sync", "sync_mirror", is_flag=True,
+              help="Mirror appointments and patients into SQLite twice (the second run writes nothing).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --sync: keep the SQLite mirror here  [default: a temporary file]")
+@click.option("--faults", default="", metavar="KIND:P,...",
+              help="With --sync: faults the simulator injects, e.g. '500:0.10,reset:0.02,trunc:0.01'.")
+def demo(
+    *,
+    records: int,
+    rate: float,
+    burst: int,
+    adaptive: bool,
+    out: Path | None,
+    quiet: bool,
+    sync_mirror: bool,
+    db: Path | None,
+    faults: str,
+) -> None:
     """Export every appointment from an in-process simulator, then verify the file.
 
     Starts a simulator enforcing RATE requests/s, walks all appointments
@@ -306,6 +413,16 @@ def demo(*, records: int, rate: float, burst: int, adaptive: bool, out: Path | N
     against the simulator's data (count, duplicates, missing ids) and prints the
     achieved request rate against the limit. Exits 0 only if verification passes.
     """
+    if sync_mirror:
+        from pracsuite_async.cli._sync import run_sync_demo  # noqa: PLC0415 - loads the simulator
+
+        try:
+            _simulator_config(faults=faults)
+        except ValueError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        if not run(run_sync_demo(records=records, rate=rate, db=db, quiet=quiet, faults=faults)):
+            raise click.exceptions.Exit(EXIT_ERROR)
+        return
     from pracsuite_async.cli._demo import run_demo  # noqa: PLC0415 - loads the simulator
 
     if out is not None:
