@@ -12,12 +12,16 @@ from pracsuite_async._errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     ConnectError,
     ConnectionLostError,
     DeadlineExceededError,
+    EventLoopMismatchError,
+    NoAvailabilityError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     PracSuiteError,
     RateLimitError,
@@ -25,6 +29,7 @@ from pracsuite_async._errors import (
     RequestTypeError,
     RequestValidationError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     UnprocessableEntityError,
@@ -40,9 +45,10 @@ from pracsuite_async._events import (
     ResponseReceived,
     RetryScheduled,
 )
-from pracsuite_async._filters import F, Filter
+from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._serialize import from_dict, to_dict
 from pracsuite_async._transport import RawResponse, Transport
@@ -57,6 +63,7 @@ __all__ = [
     "AiolimiterAdapter",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ClientStats",
     "Clock",
     "ConfigurationError",
@@ -68,12 +75,15 @@ __all__ = [
     "Endpoint",
     "Event",
     "EventHook",
+    "EventLoopMismatchError",
     "Filter",
     "FilterField",
     "LoggingHook",
+    "NoAvailabilityError",
     "NotFoundError",
     "Page",
     "Pager",
+    "PaginationError",
     "PermissionDeniedError",
     "PracSuiteClient",
     "PracSuiteError",
@@ -82,6 +92,7 @@ __all__ = [
     "RateLimitWait",
     "RateLimited",
     "RateLimiter",
+    "RawFilter",
     "RawResponse",
     "RequestSent",
     "RequestTimeoutError",
@@ -89,8 +100,10 @@ __all__ = [
     "RequestValidationError",
     "ResponseDecodeError",
     "ResponseReceived",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
+    "SecretHeaders",
     "ServerError",
     "SystemClock",
     "Transport",

@@ -5,9 +5,11 @@ No HTTP happens here: requests are built by ``_wire``, sent by ``_pipeline``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import random
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -19,12 +21,14 @@ from pracsuite_async._config import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PAGE_WINDOW,
     DEFAULT_TIMEOUT,
     ENV_ACCOUNT_KEY,
     ENV_VENDOR_KEY,
 )
-from pracsuite_async._errors import ConfigurationError
+from pracsuite_async._errors import ClientClosedError, ConfigurationError, EventLoopMismatchError
 from pracsuite_async._events import EventHook
 from pracsuite_async._limiter import (
     DEFAULT_BURST,
@@ -34,9 +38,10 @@ from pracsuite_async._limiter import (
     RateLimiter,
 )
 from pracsuite_async._pipeline import Pipeline
-from pracsuite_async._redact import Secret
+from pracsuite_async._redact import Secret, SecretHeaders, redact_url, split_credentials
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
+from pracsuite_async._wire import is_seconds
 from pracsuite_async.resources import ClientNamespaces
 
 if TYPE_CHECKING:
@@ -53,10 +58,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 USER_AGENT = f"pracsuite-async/{__version__}"
 
 
-def _key(value: str | None, env: str, what: str) -> Secret:
+def _key(value: object, env: str, what: str) -> Secret:
     value = value if value is not None else os.environ.get(env)
     if not value:
         msg = f"missing {what}: pass it to PracSuiteClient or set {env}"
+        raise ConfigurationError(msg)
+    if not isinstance(value, str) or not value.isprintable():
+        msg = f"{what} must be a string of printable characters"
         raise ConfigurationError(msg)
     return Secret(value)
 
@@ -83,6 +91,12 @@ class PracSuiteClient(ClientNamespaces):
             async for appt in client.appointments.list(page_size=100):
                 ...
 
+    Lifecycle: the client belongs to the event loop that first uses it (another
+    loop gets :class:`~pracsuite_async.EventLoopMismatchError`), and closed is
+    final: :meth:`aclose` (or leaving ``async with``) cancels the client's own
+    background fetches, closes the pool, and every later call raises
+    :class:`~pracsuite_async.ClientClosedError`.
+
     Args:
         vendor_key: the ``x-api-key`` vendor key (default: ``$PRACSUITE_VENDOR_KEY``).
         account_key: the ``A-api-key`` clinic key (default: ``$PRACSUITE_ACCOUNT_KEY``).
@@ -102,6 +116,12 @@ class PracSuiteClient(ClientNamespaces):
         event_hooks: callables receiving every :data:`~pracsuite_async.Event`.
         allow_insecure: permit ``http://`` to a non-loopback host.
         rng: random source of the retry jitter (tests pass a seeded one).
+        max_response_bytes: largest API response body read (default 32 MiB); a
+            larger one raises :class:`~pracsuite_async.ResponseTooLargeError`.
+        max_download_bytes: largest attachment download (default 128 MiB).
+
+    Every setting is checked here: a bad one raises
+    :class:`~pracsuite_async.ConfigurationError` naming it, before any request.
     """
 
     def __init__(
@@ -123,31 +143,42 @@ class PracSuiteClient(ClientNamespaces):
         event_hooks: Sequence[EventHook] = (),
         allow_insecure: bool = False,
         rng: random.Random | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
-        self._vendor_key = _key(vendor_key, ENV_VENDOR_KEY, "vendor key")
-        self._account_key = _key(account_key, ENV_ACCOUNT_KEY, "account key")
-        self.base_url = check_base_url(base_url, allow_insecure=allow_insecure)
-        _check_positive_int("max_concurrency", max_concurrency)
-        _check_positive_int("page_window", page_window)
-        for name, value in (("timeout", timeout), ("deadline", deadline)):
-            if value is not None and not value > 0:
-                msg = f"{name} must be positive or None"
-                raise ConfigurationError(msg)
+        vendor = _key(vendor_key, ENV_VENDOR_KEY, "vendor key")
+        account = _key(account_key, ENV_ACCOUNT_KEY, "account key")
+        # Error trackers record the locals of every frame a traceback passes.
+        del vendor_key, account_key
+        event_hooks = _check_settings(
+            allow_insecure=allow_insecure, max_concurrency=max_concurrency, retry=retry, timeout=timeout,
+            deadline=deadline, page_window=page_window, transport=transport, clock=clock,
+            event_hooks=event_hooks, rng=rng, max_response_bytes=max_response_bytes,
+            max_download_bytes=max_download_bytes,
+        )
+        self.base_url, basic_auth = split_credentials(check_base_url(base_url, allow_insecure=allow_insecure))
         clock = clock or SystemClock()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Page fetches of walks still open; aclose() cancels them (a walk may be
+        # abandoned without being closed, leaving its fetches to run on).
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # Slots that this client's book() calls are reserving or holding, so that
+        # concurrent bookings of one client never race each other for a slot.
+        self._slot_claims: set[Hashable] = set()
         self.limiter = _make_limiter(rate_limit, burst, clock)
         self.page_window = page_window
         self._transport = transport or AiohttpTransport(
-            self.base_url, session=session, max_connections=max_concurrency
+            self.base_url, session=session, max_connections=max_concurrency,
+            max_response_bytes=max_response_bytes, max_download_bytes=max_download_bytes,
         )
-        headers = {
-            "x-api-key": self._vendor_key.reveal(),
-            "A-api-key": self._account_key.reveal(),
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
+        keys = {"x-api-key": vendor, "A-api-key": account}
+        if basic_auth is not None:
+            keys["Authorization"] = basic_auth
         self._pipeline = Pipeline(
             transport=self._transport,
-            headers=headers,
+            headers=SecretHeaders({"User-Agent": USER_AGENT, "Accept": "application/json"}, keys),
             limiter=self.limiter,
             retry=retry or RetryPolicy(),
             clock=clock,
@@ -155,12 +186,14 @@ class PracSuiteClient(ClientNamespaces):
             timeout=timeout,
             deadline=deadline,
             hooks=event_hooks,
-            rng=rng,
+            rng=self._rng,
         )
         super().__init__(self)
 
     def __repr__(self) -> str:
-        return f"PracSuiteClient(base_url={self.base_url!r}, limiter={self.limiter!r})"
+        # getattr: error trackers repr a client whose constructor raised half-way.
+        base_url = redact_url(getattr(self, "base_url", "?"))
+        return f"PracSuiteClient(base_url={base_url!r}, limiter={getattr(self, 'limiter', None)!r})"
 
     def __reduce__(self) -> Any:
         msg = "PracSuiteClient holds live connections and keys; it cannot be pickled"
@@ -180,6 +213,7 @@ class PracSuiteClient(ClientNamespaces):
         )
 
     async def __aenter__(self) -> Self:
+        self._ensure_usable()
         return self
 
     async def __aexit__(
@@ -191,8 +225,111 @@ class PracSuiteClient(ClientNamespaces):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool (only if the client created it)."""
+        """Close the client for good; idempotent.
+
+        Cancels and awaits the client's own background fetches (of list walks not
+        yet closed), then closes the connection pool (only if the client created
+        it). Calls made afterwards raise :class:`~pracsuite_async.ClientClosedError`.
+        """
+        self._closed = True
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise EventLoopMismatchError
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+            for task in tasks:
+                # Retrieved here so a walk nobody resumes logs nothing; a resumed walk still raises it.
+                if not task.cancelled():
+                    task.exception()
         await self._transport.aclose()
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError
+
+    def _ensure_usable(self) -> None:
+        """Raise unless the client is open and this is its event loop (binding it on first use)."""
+        if self._closed:
+            raise ClientClosedError
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None:
+                raise EventLoopMismatchError
+            self._loop = loop
+
+    @contextlib.contextmanager
+    def _owned_task(self) -> Iterator[None]:
+        """Run the current (internal) task as one :meth:`aclose` cancels; it then fails as closed."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - only called from inside tasks
+            yield
+            return
+        self._tasks.add(task)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if not self._closed:
+                raise
+            # Cancelled by aclose(): whoever awaits this fetch learns why, not a bare cancel.
+            task.uncancel()
+            raise ClientClosedError from None
+        finally:
+            self._tasks.discard(task)
+
+
+def _check_settings(
+    *,
+    allow_insecure: object,
+    max_concurrency: object,
+    retry: object,
+    timeout: object,
+    deadline: object,
+    page_window: object,
+    transport: object,
+    clock: object,
+    event_hooks: object,
+    rng: object,
+    max_response_bytes: object,
+    max_download_bytes: object,
+) -> tuple[EventHook, ...]:
+    """Check every setting's type and range up front (``rate_limit``/``burst`` in ``_make_limiter``).
+
+    Returns the event hooks as a tuple. Messages name the setting, never its value.
+    """
+    for name, number in (
+        ("max_concurrency", max_concurrency),
+        ("page_window", page_window),
+        ("max_response_bytes", max_response_bytes),
+        ("max_download_bytes", max_download_bytes),
+    ):
+        _check_positive_int(name, number)
+    for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+        if seconds is not None and not is_seconds(seconds):
+            msg = f"{name} must be a finite positive number of seconds or None"
+            raise ConfigurationError(msg)
+    if not isinstance(allow_insecure, bool):
+        msg = "allow_insecure must be a bool"
+        raise ConfigurationError(msg)
+    for name, value, kind, what in (
+        ("retry", retry, RetryPolicy, "a RetryPolicy"),
+        ("transport", transport, Transport, "a Transport"),
+        ("clock", clock, Clock, "a Clock"),
+        ("rng", rng, random.Random, "a random.Random"),
+    ):
+        if value is not None and not isinstance(value, kind):
+            msg = f"{name} must be {what} or None"
+            raise ConfigurationError(msg)
+    if isinstance(event_hooks, str | bytes) or not isinstance(event_hooks, Iterable):
+        msg = "event_hooks must be a sequence of callables"
+        raise ConfigurationError(msg)
+    hooks = tuple(event_hooks)
+    if not all(callable(hook) for hook in hooks):
+        msg = "event_hooks must contain only callables"
+        raise ConfigurationError(msg)
+    return hooks
 
 
 def _check_positive_int(name: str, value: object) -> None:

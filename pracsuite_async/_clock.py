@@ -7,10 +7,11 @@ tests substitute :class:`pracsuite_async.testing.FakeClock` and never sleep.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Protocol, runtime_checkable
 
-from pracsuite_async._errors import DeadlineExceededError
+from pracsuite_async._errors import DeadlineExceededError, RequestTypeError, RequestValidationError
 
 
 @runtime_checkable
@@ -48,11 +49,27 @@ class SystemClock:
         return "SystemClock()"
 
 
+def check_deadline(value: object, name: str = "deadline") -> float | None:
+    """A per-call ``deadline``: ``None`` or a finite positive number of seconds (not a bool)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        rule = "must be a number of seconds or None"
+        raise RequestTypeError(name, rule)
+    if not (math.isfinite(value) and value > 0):
+        rule = "must be a finite positive number of seconds"
+        raise RequestValidationError(name, rule)
+    return float(value)
+
+
 class Deadline:
-    """The time budget of one call: limiter waits, every attempt and every backoff sleep.
+    """The time budget of one operation: limiter waits, every attempt and every backoff sleep.
 
     ``None`` seconds means unbounded. :meth:`ensure` fails *before* a wait that
-    cannot finish in time, rather than after sleeping uselessly.
+    cannot finish in time, rather than after sleeping uselessly. One Deadline is
+    shared by every request of an operation (all pages of a walk, all windows of
+    a search, every step of ``book``); :meth:`bind` gives each request a view
+    that names it in errors but expires at the same instant.
     """
 
     __slots__ = ("_clock", "expires_at", "method", "path")
@@ -62,6 +79,17 @@ class Deadline:
         self.expires_at = None if seconds is None else clock.now() + seconds
         self.method = method
         self.path = path
+
+    def bind(self, *, method: str, path: str, reserve: float = 0.0) -> Deadline:
+        """The same budget, naming ``method path`` in its errors, ending ``reserve`` seconds early.
+
+        ``reserve`` keeps time back for cleanup after this step (``book`` releases
+        its hold with it when finalising fails).
+        """
+        view = Deadline(self._clock, None, method=method, path=path)
+        if self.expires_at is not None:
+            view.expires_at = self.expires_at - reserve
+        return view
 
     def remaining(self) -> float | None:
         """Seconds left, or ``None`` when unbounded (never negative)."""

@@ -18,3 +18,9 @@ DEFAULT_DEADLINE: Final = 300.0
 #: Pages a list walk keeps in flight at once (as many as the default concurrency,
 #: so one export can use every connection).
 DEFAULT_PAGE_WINDOW: Final = 16
+#: Bytes an API response body may have (JSON: a 100-record page is well under
+#: 1 MB); past it the read stops with ResponseTooLargeError.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 32 * 1024 * 1024
+#: Bytes a presigned attachment download may have: storage refuses uploads over
+#: 100 MB (README "Attachments upload"), with headroom for its own rounding.
+DEFAULT_MAX_DOWNLOAD_BYTES: Final = 128 * 1024 * 1024

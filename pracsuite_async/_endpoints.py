@@ -42,6 +42,9 @@ class Endpoint(Generic[T]):
     is set); ``None`` means the operation answers without a body (204).
     ``query`` and ``body`` are attrs request models whose construction validates
     the caller's input; ``namespace``/``method_name`` say where it appears on the client.
+    ``sort_fields`` are the names ``sort_by`` accepts: the operation's
+    ``x-pracsuite-sort-fields`` where the spec lists them, else the item model's
+    top-level scalar fields that are not patient data or envelope bookkeeping.
     """
 
     operation_id: str
@@ -57,6 +60,7 @@ class Endpoint(Generic[T]):
     body: type[Any] | None = None
     paginated: bool = False
     sortable: bool = False
+    sort_fields: tuple[str, ...] = ()
     filters: Mapping[str, FilterField] = attrs.field(factory=dict)
     id_field: str | None = None
     success_status: int = 200
@@ -85,6 +89,24 @@ LIST_APPOINTMENT_BOOK: Endpoint[models.AppointmentBookEntry] = Endpoint(
     list_key="data",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "appointment_id",
+        "app_time",
+        "client_id",
+        "account_id",
+        "appointment_type_id",
+        "appointment_status_id",
+        "category",
+        "duration",
+        "practitioner_id",
+        "business_id",
+        "profession_id",
+        "item_id",
+        "created",
+        "modified",
+        "item_group_id",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -111,6 +133,16 @@ LIST_APPOINTMENTS: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -216,6 +248,16 @@ LIST_APPOINTMENTS_BY_APPOINTMENT_TYPE: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -240,6 +282,16 @@ LIST_APPOINTMENTS_BY_BUSINESS: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -264,6 +316,16 @@ LIST_APPOINTMENTS_BY_PROFESSION: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -288,6 +350,16 @@ LIST_APPOINTMENTS_BY_PATIENT: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -312,6 +384,16 @@ LIST_APPOINTMENTS_BY_PRACTITIONER: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -335,6 +417,16 @@ LIST_APPOINTMENTS_BY_RESOURCE: Endpoint[models.Appointment] = Endpoint(
     list_key="appointments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "created",
+        "updated",
+        "profession_id",
+        "business_id",
+        "client_id",
+        "appointment_type_id",
+        "app_time",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -359,6 +451,20 @@ LIST_NOTES: Endpoint[models.Note] = Endpoint(
     list_key="notes",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "app_time",
+        "practitioner_id",
+        "business_id",
+        "duration",
+        "column_number",
+        "width",
+        "category",
+        "created",
+        "modified",
+        "font_colour",
+        "bg_colour",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -408,6 +514,7 @@ LIST_RESOURCES_BY_NOTE: Endpoint[models.Resource] = Endpoint(
     list_key="resources",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "resource_id", "description", "resource_rank", "archived"),
     id_field="resource_id",
 )
 
@@ -423,6 +530,16 @@ LIST_RULE_OUTS: Endpoint[models.RuleOut] = Endpoint(
     list_key="rule_outs",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "appointment_id",
+        "app_time",
+        "practitioner_id",
+        "business_id",
+        "duration",
+        "column_number",
+        "width",
+        "category",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -458,6 +575,7 @@ LIST_RESOURCES_BY_GROUP_APPOINTMENT: Endpoint[models.Resource] = Endpoint(
     list_key="resources",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "resource_id", "description", "resource_rank", "archived"),
     id_field="resource_id",
 )
 
@@ -473,6 +591,17 @@ LIST_GROUP_APPOINTMENT_MEMBERS: Endpoint[models.GroupAppointmentMember] = Endpoi
     list_key="appointment_clients",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "appointment_client_id",
+        "client_id",
+        "appointment_id",
+        "appointment_status_id",
+        "item_id",
+        "created",
+        "modified",
+        "item_group_id",
+    ),
     id_field="appointment_client_id",
 )
 
@@ -516,6 +645,25 @@ LIST_CANCELLED_APPOINTMENTS: Endpoint[models.CancelledAppointment] = Endpoint(
     query=models.ListCancelledAppointmentsQuery,
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "appointment_id",
+        "client_id",
+        "app_time",
+        "appointment_type",
+        "appointment_status",
+        "category",
+        "duration",
+        "practitioner_id",
+        "business_id",
+        "profession_id",
+        "item_code",
+        "account_id",
+        "cancellation_time",
+        "cancelled_by",
+        "cancellation",
+        "appointment_cancellation_reason_id",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -554,6 +702,7 @@ LIST_CANCELLATION_REASONS: Endpoint[models.CancellationReason] = Endpoint(
     list_key="appointment_cancellation_reasons",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "appointment_cancellation_reason_id"),
     id_field="appointment_cancellation_reason_id",
 )
 
@@ -569,6 +718,7 @@ LIST_RESCHEDULE_REASONS: Endpoint[models.RescheduleReason] = Endpoint(
     list_key="appointment_reschedule_reasons",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "appointment_reschedule_reason_id"),
     id_field="appointment_reschedule_reason_id",
 )
 
@@ -584,6 +734,16 @@ LIST_APPOINTMENT_TYPES: Endpoint[models.AppointmentType] = Endpoint(
     list_key="appointment_types",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "appointment_type_id",
+        "description",
+        "short_description",
+        "archived",
+        "group_appointment",
+        "group_max_size",
+        "telehealth",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -616,6 +776,16 @@ LIST_APPOINTMENT_TYPES_BY_PROFESSION: Endpoint[models.AppointmentType] = Endpoin
     list_key="appointment_types",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "appointment_type_id",
+        "description",
+        "short_description",
+        "archived",
+        "group_appointment",
+        "group_max_size",
+        "telehealth",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -636,6 +806,7 @@ LIST_APPOINTMENT_STATUSES: Endpoint[models.AppointmentStatus] = Endpoint(
     list_key="appointment_statuses",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "appointment_status_id", "status_description", "archived"),
     id_field="appointment_status_id",
 )
 
@@ -707,6 +878,31 @@ LIST_BUSINESSES: Endpoint[models.Business] = Endpoint(
     list_key="businesses",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "business_id",
+        "business_name",
+        "display_name",
+        "address_1",
+        "address_2",
+        "address_3",
+        "address_4",
+        "suburb",
+        "address_state",
+        "postcode",
+        "country",
+        "archive",
+        "phone",
+        "fax",
+        "email",
+        "website",
+        "appointment_start_time",
+        "appointment_end_time",
+        "registration_number",
+        "registration_type",
+        "short_description",
+        "ndis_registration_number",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -739,6 +935,7 @@ LIST_FEE_CATEGORIES: Endpoint[models.FeeCategory] = Endpoint(
     list_key="fee_categories",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "fee_cat_id", "description", "active"),
     id_field="fee_cat_id",
 )
 
@@ -754,6 +951,7 @@ LIST_ITEMS: Endpoint[models.Item] = Endpoint(
     list_key="items",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "item_id", "item_code", "description", "gst", "archived", "print_code"),
     filters={
         "item_code": FilterField("item_code", "string", _TEXT),
         "description": FilterField("description", "string", _TEXT),
@@ -785,6 +983,7 @@ LIST_ITEMS_BY_ITEM_GROUP: Endpoint[models.Item] = Endpoint(
     list_key="items",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "item_id", "item_code", "description", "gst", "archived", "print_code"),
     filters={
         "item_code": FilterField("item_code", "string", _TEXT),
         "description": FilterField("description", "string", _TEXT),
@@ -804,6 +1003,7 @@ LIST_ITEM_GROUPS: Endpoint[models.ItemGroup] = Endpoint(
     list_key="item_groups",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "item_group_id", "description", "archived"),
     filters={
         "description": FilterField("description", "string", _TEXT),
         "archived": FilterField("archived", "boolean", _FLAG),
@@ -835,6 +1035,27 @@ LIST_PATIENTS: Endpoint[models.Patient] = Endpoint(
     list_key="clients",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "client_id",
+        "tenant_id",
+        "fee_category",
+        "archive",
+        "default_account_id",
+        "medicare_claimant",
+        "file_created",
+        "default_business",
+        "default_practitioner",
+        "email_marketing",
+        "sms_marketing",
+        "default_phone_reminder",
+        "default_sms_reminder",
+        "default_email_reminder",
+        "default_sms_confirmation",
+        "default_email_confirmation",
+        "default_sms_follow_up",
+        "default_email_follow_up",
+        "accepted_privacy_policy",
+    ),
     filters={
         "first_name": FilterField("first_name", "string", _TEXT),
         "surname": FilterField("surname", "string", _TEXT),
@@ -906,6 +1127,18 @@ LIST_PATIENT_ACCOUNTS: Endpoint[models.PatientAccount] = Endpoint(
     list_key="accounts",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "client_id",
+        "archive",
+        "bill_3rd_party",
+        "short_description",
+        "fee_cat_id",
+        "payer_id",
+        "payer_contact_id",
+        "custom_field_name",
+        "bill_family",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "updated": FilterField("updated", "timestamp", _ORDER),
@@ -938,6 +1171,22 @@ LIST_INVOICES_BY_PATIENT_ACCOUNT: Endpoint[models.Invoice] = Endpoint(
     list_key="invoices",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "invoice_id",
+        "client_id",
+        "account_id",
+        "invoice_date",
+        "issued",
+        "due_date",
+        "invoice_number",
+        "business_id",
+        "payer_id",
+        "created",
+        "updated",
+        "created_by_user_id",
+        "updated_by_user_id",
+    ),
     filters={
         "payer_id": FilterField("payer_id", "integer", _COMPARE),
         "owing": FilterField("owing", "double", _COMPARE),
@@ -975,6 +1224,22 @@ LIST_INVOICES_BY_PATIENT: Endpoint[models.Invoice] = Endpoint(
     list_key="invoices",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "invoice_id",
+        "client_id",
+        "account_id",
+        "invoice_date",
+        "issued",
+        "due_date",
+        "invoice_number",
+        "business_id",
+        "payer_id",
+        "created",
+        "updated",
+        "created_by_user_id",
+        "updated_by_user_id",
+    ),
     id_field="invoice_id",
 )
 
@@ -990,6 +1255,24 @@ LIST_PAYMENTS_BY_PATIENT_ACCOUNT: Endpoint[models.Payment] = Endpoint(
     list_key="payments",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "payment_id",
+        "client_id",
+        "account_id",
+        "payment_time",
+        "payment_type",
+        "total",
+        "allocated",
+        "business_id",
+        "user_id",
+        "card_type",
+        "payer_id",
+        "created",
+        "updated",
+        "created_by_user_id",
+        "updated_by_user_id",
+    ),
     filters={
         "total": FilterField("total", "double", _COMPARE),
         "unallocated": FilterField("unallocated", "double", _COMPARE),
@@ -1037,6 +1320,7 @@ LIST_PATIENT_ATTACHMENTS_BY_PATIENT: Endpoint[models.PatientAttachment] = Endpoi
     list_key="patient_attachments",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "attachment_client_id", "client_id", "user_id", "file_date", "file_size"),
     id_field="attachment_client_id",
 )
 
@@ -1087,6 +1371,7 @@ LIST_PATIENT_ATTACHMENT_FOLDERS_BY_PATIENT: Endpoint[models.PatientAttachmentFol
     list_key="attachment_client_folders",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "attachment_client_folder_id", "client_id"),
     id_field="attachment_client_folder_id",
 )
 
@@ -1114,6 +1399,7 @@ LIST_PATIENT_ATTACHMENTS_BY_FOLDER: Endpoint[models.PatientAttachment] = Endpoin
     list_key="patient_attachments",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "attachment_client_id", "client_id", "user_id", "file_date", "file_size"),
     id_field="attachment_client_id",
 )
 
@@ -1129,6 +1415,17 @@ LIST_PATIENT_CONTACTS: Endpoint[models.PatientContact] = Endpoint(
     list_key="patient_contacts",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "patient_contact_id",
+        "client_id",
+        "linked_client_id",
+        "linked_referrer_id",
+        "linked_payer_id",
+        "account_id",
+        "preferred_phone",
+        "archive",
+    ),
     filters={
         "client_id": FilterField("client_id", "integer", _COMPARE),
         "first_name": FilterField("first_name", "string", _TEXT),
@@ -1168,6 +1465,17 @@ LIST_PATIENT_CONTACTS_BY_PATIENT: Endpoint[models.PatientContact] = Endpoint(
     list_key="patient_contacts",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "patient_contact_id",
+        "client_id",
+        "linked_client_id",
+        "linked_referrer_id",
+        "linked_payer_id",
+        "account_id",
+        "preferred_phone",
+        "archive",
+    ),
     id_field="patient_contact_id",
 )
 
@@ -1183,6 +1491,16 @@ LIST_PRACTITIONERS: Endpoint[models.Practitioner] = Endpoint(
     list_key="practitioners",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "practitioner_id",
+        "short_description",
+        "professional_title",
+        "qualifications",
+        "archive",
+        "about_me",
+        "created",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -1217,6 +1535,16 @@ LIST_PRACTITIONERS_BY_BUSINESS: Endpoint[models.Practitioner] = Endpoint(
     list_key="practitioners",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "practitioner_id",
+        "short_description",
+        "professional_title",
+        "qualifications",
+        "archive",
+        "about_me",
+        "created",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -1238,6 +1566,16 @@ LIST_PRACTITIONERS_BY_PROFESSION: Endpoint[models.Practitioner] = Endpoint(
     list_key="practitioners",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "practitioner_id",
+        "short_description",
+        "professional_title",
+        "qualifications",
+        "archive",
+        "about_me",
+        "created",
+    ),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -1259,6 +1597,7 @@ LIST_PROFESSIONS: Endpoint[models.Profession] = Endpoint(
     list_key="professions",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "profession_id", "description", "default_title", "archived"),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -1291,6 +1630,7 @@ LIST_PROFESSIONS_BY_PRACTITIONER: Endpoint[models.Profession] = Endpoint(
     list_key="professions",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "profession_id", "description", "default_title", "archived"),
     filters={
         "created": FilterField("created", "timestamp", _ORDER),
         "archived": FilterField("archived", "timestamp", _ORDER),
@@ -1311,6 +1651,16 @@ LIST_PRONOUNS: Endpoint[models.Pronoun] = Endpoint(
     list_key="pronouns",
     paginated=True,
     sortable=True,
+    sort_fields=(
+        "tenant_id",
+        "pronoun_id",
+        "description",
+        "nominative",
+        "objective",
+        "possessive",
+        "possessive_determiner",
+        "reflexive",
+    ),
     id_field="pronoun_id",
 )
 
@@ -1326,6 +1676,7 @@ LIST_SEXES: Endpoint[models.Sex] = Endpoint(
     list_key="sexes",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "sex_id", "description"),
     id_field="sex_id",
 )
 
@@ -1341,6 +1692,7 @@ LIST_RESOURCES: Endpoint[models.Resource] = Endpoint(
     list_key="resources",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "resource_id", "description", "resource_rank", "archived"),
     id_field="resource_id",
 )
 
@@ -1368,6 +1720,7 @@ LIST_RESOURCES_BY_APPOINTMENT: Endpoint[models.Resource] = Endpoint(
     list_key="resources",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "resource_id", "description", "resource_rank", "archived"),
     id_field="resource_id",
 )
 
@@ -1383,6 +1736,7 @@ LIST_RESOURCES_BY_APPOINTMENT_TYPE: Endpoint[models.Resource] = Endpoint(
     list_key="resources",
     paginated=True,
     sortable=True,
+    sort_fields=("tenant_id", "resource_id", "description", "resource_rank", "archived"),
     id_field="resource_id",
 )
 
@@ -1398,6 +1752,7 @@ LIST_TAG_CATEGORIES: Endpoint[models.TagCategory] = Endpoint(
     list_key="tag_categories",
     paginated=True,
     sortable=True,
+    sort_fields=("tag_category_id", "tenant_id", "description"),
     id_field="tag_category_id",
 )
 

@@ -4,6 +4,9 @@ Every error the library raises derives from :class:`PracSuiteError`::
 
     PracSuiteError
     ├─ ConfigurationError (ValueError)        missing key, insecure base URL, bad setting
+    ├─ ClientClosedError (RuntimeError)       the client was used after aclose()
+    ├─ EventLoopMismatchError (RuntimeError)  the client was used from a second event loop
+    ├─ NoAvailabilityError (LookupError)      book() found no free slot in the range
     ├─ RequestValidationError (ValueError)    bad input, raised before anything is sent; .field
     │  └─ RequestTypeError (TypeError)        an argument of the wrong Python type
     ├─ TransportError                         .request_sent .method .path
@@ -20,11 +23,17 @@ Every error the library raises derives from :class:`PracSuiteError`::
     │  ├─ UnprocessableEntityError   422
     │  ├─ RateLimitError             429 (.retry_after)
     │  └─ ServerError                5xx
-    └─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
+    ├─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
+    ├─ PaginationError                        a list walk cannot continue without losing records; .page
+    └─ ResponseTooLargeError                  a body over the client's size bound; .limit
 
 Errors carry method and path but never headers, query values or bodies, so they
-are safe to log and to pickle. Foreign exceptions (aiohttp, tenacity, cattrs)
-appear only as ``__cause__``.
+are safe to log and to pickle. ``str()``, ``repr()`` and pickles of an
+:class:`APIStatusError` hold the status, code, field names and ``request_id``; the
+server's free text (which may name a patient) stays on ``.detail`` of the live
+object only. Foreign exceptions (tenacity, cattrs) appear only as ``__cause__``;
+aiohttp's and the JSON decoder's never do, since they hold request headers or the
+body.
 """
 
 from __future__ import annotations
@@ -38,12 +47,16 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
     "ConnectionLostError",
     "DeadlineExceededError",
+    "EventLoopMismatchError",
+    "NoAvailabilityError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "PracSuiteError",
     "RateLimitError",
@@ -51,6 +64,7 @@ __all__ = [
     "RequestTypeError",
     "RequestValidationError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnprocessableEntityError",
@@ -65,6 +79,50 @@ class PracSuiteError(Exception):
 
 class ConfigurationError(PracSuiteError, ValueError):
     """The client was configured wrongly (a missing key, an insecure URL, a bad setting)."""
+
+
+class ClientClosedError(PracSuiteError, RuntimeError):
+    """The client was used after :meth:`~pracsuite_async.PracSuiteClient.aclose`.
+
+    Closed is final: the connection pool is gone and is never reopened behind your
+    back. Create a new client (one per event loop, for example in ``async with``).
+    """
+
+    def __init__(
+        self,
+        message: str = (
+            "the client is closed; create a new PracSuiteClient (one per event loop, e.g. "
+            "'async with PracSuiteClient() as client:' in each asyncio.run() or app lifespan)"
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class EventLoopMismatchError(PracSuiteError, RuntimeError):
+    """The client was used from an event loop other than the one it first ran on.
+
+    Its connection pool, rate limiter and concurrency cap belong to that first
+    loop. Create one client per event loop: ``async with PracSuiteClient() as
+    client:`` inside each ``asyncio.run()``, or in the application's lifespan.
+    """
+
+    def __init__(
+        self,
+        message: str = (
+            "the client belongs to the event loop that first used it; create one PracSuiteClient "
+            "per event loop (e.g. 'async with PracSuiteClient() as client:' in each asyncio.run() "
+            "or app lifespan) and close it in that loop"
+        ),
+    ) -> None:
+        super().__init__(message)
+
+
+class NoAvailabilityError(PracSuiteError, LookupError):
+    """:meth:`~pracsuite_async.resources.Appointments.book` found no free slot in the range.
+
+    Nothing was reserved. A slot that was listed but taken by someone else raises
+    :class:`ConflictError` instead (after ``max_tries`` attempts).
+    """
 
 
 class RequestValidationError(PracSuiteError, ValueError):
@@ -149,6 +207,10 @@ class APIStatusError(PracSuiteError):
     ``{"error": {"status", "code", "detail", "validation"}, "request_id"}`` when the
     body has it; otherwise they are ``None`` and ``status`` is the HTTP status.
     ``retry_after`` is the response's ``Retry-After`` in seconds (429, 503), if any.
+
+    ``str()``, ``repr()`` and pickles show the status, code, the invalid field names
+    and ``request_id``, never ``detail`` or the validation messages: that free text
+    comes from the server and may name a patient. Read it from the attributes.
     """
 
     status: int
@@ -176,13 +238,13 @@ class APIStatusError(PracSuiteError):
         super().__init__(status, method, path, code)
 
     def _fields(self) -> dict[str, Any]:
+        # What survives a pickle: no server free text (detail, validation messages).
         return {
             "status": self.status,
             "method": self.method,
             "path": self.path,
             "code": self.code,
-            "detail": self.detail,
-            "validation": self.validation,
+            "validation": tuple(ValidationProblem(p.field, None) for p in self.validation),
             "request_id": self.request_id,
             "retry_after": self.retry_after,
         }
@@ -194,8 +256,6 @@ class APIStatusError(PracSuiteError):
         parts = [f"{self.method} {self.path} -> {self.status}"]
         if self.code:
             parts.append(self.code)
-        if self.detail:
-            parts.append(self.detail)
         text = ": ".join(parts)
         if self.validation:
             fields = ", ".join(p.field or "?" for p in self.validation)
@@ -269,6 +329,55 @@ class ResponseDecodeError(PracSuiteError):
 
 def _rebuild_decode(message: str, method: str, path: str, problems: tuple[str, ...]) -> ResponseDecodeError:
     return ResponseDecodeError(message, method=method, path=path, problems=problems)
+
+
+class PaginationError(PracSuiteError):
+    """A list walk stopped because going on would lose or repeat records silently.
+
+    Raised when the server ignores ``page`` (page N repeats page N-1), or when a walk
+    would pass its ``max_pages`` limit while the server still reports more pages.
+    ``page`` is the page number where it was detected; a walk can be resumed with
+    ``start_page=``. The message names the rule, never record values.
+    """
+
+    def __init__(self, message: str, *, page: int) -> None:
+        self.message = message
+        self.page = page
+        super().__init__(message, page)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_pagination, (self.message, self.page))
+
+    def __str__(self) -> str:
+        return f"page {self.page}: {self.message}"
+
+
+def _rebuild_pagination(message: str, page: int) -> PaginationError:
+    return PaginationError(message, page=page)
+
+
+class ResponseTooLargeError(PracSuiteError):
+    """A response body passed the client's size bound (``limit`` bytes); reading stopped there.
+
+    Raised as soon as ``Content-Length`` or the bytes read so far exceed the bound,
+    so memory stays near it. Not retried: the same request would get the same body.
+    """
+
+    def __init__(self, *, method: str, path: str, limit: int) -> None:
+        self.method = method
+        self.path = path
+        self.limit = limit
+        super().__init__(method, path, limit)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_too_large, (self.method, self.path, self.limit))
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}: response body exceeds the {self.limit}-byte bound"
+
+
+def _rebuild_too_large(method: str, path: str, limit: int) -> ResponseTooLargeError:
+    return ResponseTooLargeError(method=method, path=path, limit=limit)
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

@@ -10,17 +10,23 @@ A filter is ``FIELD:OPERATORVALUE``; every ``q[]`` is ANDed (README "Filtering")
         F("created") < datetime(2024, 6, 1, tzinfo=UTC),  # aware: timestamps are UTC
         F("first_name").contains("jo"),
         "archived:=false",  # the raw wire form is accepted too
+        RawFilter("arrival_time:>=2025-01-01T09:00:00"),  # a field the spec's table lacks
     ]
 
 :func:`encode_filters` checks each filter against the operation's filterable fields
 (``x-pracsuite-filters`` in the spec): the field must exist, the operator must be
 allowed for it and the value must have the field's type. Errors name the field and
 the rule, never the value, because values (names, birth dates) are often patient data.
+
+:class:`RawFilter` is the way through for a field the spec's table lacks: only its
+``field:OPvalue`` shape is checked, and it is sent as one ``q[]`` parameter that the
+query encoder URL-encodes like any other (never pasted into the URL by hand).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -31,7 +37,7 @@ import attrs
 from pracsuite_async._endpoints import FilterField, FilterKind
 from pracsuite_async._errors import RequestTypeError, RequestValidationError
 
-__all__ = ["F", "FieldRef", "Filter", "encode_filters", "encode_sort"]
+__all__ = ["F", "FieldRef", "Filter", "RawFilter", "encode_filters", "encode_sort"]
 
 #: Every operator the API knows, longest first so ``<=`` is matched before ``<``.
 OPERATORS: tuple[str, ...] = ("!=", "<=", ">=", "=", "<", ">", "~")
@@ -83,6 +89,42 @@ class Filter:
     field: str
     op: str
     value: object = attrs.field(repr=_redacted)
+
+
+def _check_raw(_inst: object, _attr: attrs.Attribute[str], value: str) -> None:
+    checked: object = value  # callers are not all type-checked
+    if not isinstance(checked, str):
+        msg = "a raw filter takes a 'field:OPvalue' string"
+        raise RequestTypeError(_Q, msg)
+    name, sep, rest = value.partition(":")
+    if not sep or not _NAME.fullmatch(name) or not rest.startswith(OPERATORS):
+        msg = f"a raw filter must look like 'field:OPvalue' with OP one of {' '.join(OPERATORS)}"
+        raise RequestValidationError(_Q, msg)
+    if any(ord(c) < 32 for c in rest):  # control characters
+        msg = "a raw filter's value must not contain control characters"
+        raise RequestValidationError(name, msg)
+
+
+@attrs.frozen
+class RawFilter:
+    """A ``q[]`` expression sent as written, for a field the spec's filter table lacks.
+
+    ``RawFilter("arrival_time:>=2025-01-01T09:00:00")`` is checked only for its
+    ``field:OPvalue`` shape (a field name, ``:``, one of ``= != < <= > >= ~``); the
+    field, operator and value are the server's to judge. It is URL-encoded with the
+    rest of the query. Prefer :func:`F` for fields the operation documents: it checks
+    the field, the operator and the value's type before anything is sent.
+
+    Attributes:
+        expression: The whole ``field:OPvalue`` text; hidden from ``repr`` as the value
+            may be patient data.
+
+    Raises:
+        RequestTypeError: ``expression`` is not a string.
+        RequestValidationError: ``expression`` does not have the ``field:OPvalue`` shape.
+    """
+
+    expression: str = attrs.field(validator=_check_raw, repr=_redacted)
 
 
 class FieldRef:
@@ -283,11 +325,13 @@ _FORMATTERS: Mapping[FilterKind, Callable[[str, object], str]] = {
 
 
 def _encode_one(item: object, allowed: Mapping[str, FilterField]) -> str:
+    if isinstance(item, RawFilter):
+        return item.expression
     raw = isinstance(item, str)
     if raw:
         item = _parse_raw(str(item))
     if not isinstance(item, Filter):
-        msg = "each filter must be a Filter (e.g. F('business_id') == 5) or a 'field:OPvalue' string"
+        msg = "each filter must be a Filter (F('business_id') == 5), a RawFilter or a 'field:OPvalue' string"
         raise RequestTypeError(_Q, msg)
     name = item.field
     if not _NAME.fullmatch(name):
@@ -312,12 +356,14 @@ def _encode_one(item: object, allowed: Mapping[str, FilterField]) -> str:
 
 
 def encode_filters(
-    filters: Sequence[Filter | str], allowed: Mapping[str, FilterField]
+    filters: Sequence[Filter | RawFilter | str], allowed: Mapping[str, FilterField]
 ) -> list[tuple[str, str]]:
     """Validate filters and encode them as repeated ``q[]`` query parameters.
 
     Args:
-        filters: :class:`Filter` objects and/or raw ``"field:OPvalue"`` strings.
+        filters: :class:`Filter` objects, raw ``"field:OPvalue"`` strings (checked
+            against the table like filters) and/or :class:`RawFilter` objects (sent as
+            written).
         allowed: The operation's filterable fields (``Endpoint.filters``).
 
     Returns:
@@ -329,29 +375,31 @@ def encode_filters(
             allow, an aware ``datetime`` for a tenant-local field (or a naive one for a
             UTC timestamp), or raw value text that does not parse for the field's kind.
     """
-    if isinstance(filters, str | Filter):
+    if isinstance(filters, str | Filter | RawFilter):
         msg = "filters must be a list of filters, not a single filter"
         raise RequestTypeError(_Q, msg)
     return [("q[]", _encode_one(item, allowed)) for item in filters]
 
 
 def encode_sort(sort_by: Sequence[str], allowed_fields: Collection[str], id_field: str | None) -> str | None:
-    """Validate ``sort_by`` and return its wire form, ``"app_time,appointment_id"``.
+    """Validate ``sort_by`` and return its wire form, ``["app_time","appointment_id"]``.
 
-    The API takes a comma-separated list (``explode=false`` in the spec). A leading
-    ``-`` asks for descending order; the API does not document direction, so this
-    syntax is a best guess that the server may ignore or reject. ``id_field`` is
-    appended as a tie-breaker unless already present, so rows with equal sort keys
-    keep a stable order across pages.
+    The wire form is a JSON array, URL-encoded by the query encoder (``x-pracsuite-wire:
+    json-array`` on the spec's ``SortBy`` parameter, README "Sorting"). ``id_field`` is
+    appended as a tie-breaker when the operation can sort on it and it is not already
+    listed, so rows with equal sort keys keep a stable order across pages.
+
+    A leading ``-`` (``"-app_time"``) is passed through as a request for descending
+    order. This is a guess: the API documents no direction syntax, so a server may
+    ignore or reject it. Pagination never depends on the order either way.
 
     Args:
         sort_by: Field names, each optionally prefixed with ``-``.
-        allowed_fields: The names the operation can sort on.
+        allowed_fields: The names the operation can sort on (``Endpoint.sort_fields``).
         id_field: The record's id field, or ``None`` for no tie-breaker.
 
     Returns:
-        The ``sort_by`` value, or ``None`` when ``sort_by`` is empty (the server's
-        default order applies and nothing is sent).
+        The ``sort_by`` value, or ``None`` when ``sort_by`` is empty (nothing is sent).
 
     Raises:
         RequestTypeError: ``sort_by`` is a single string or holds a non-string.
@@ -378,6 +426,6 @@ def encode_sort(sort_by: Sequence[str], allowed_fields: Collection[str], id_fiel
             raise RequestValidationError(_SORT, msg)
         seen.add(name)
     parts = list(sort_by)
-    if id_field is not None and id_field not in seen:
+    if id_field is not None and id_field not in seen and id_field in allowed_fields:
         parts.append(id_field)
-    return ",".join(parts)
+    return json.dumps(parts, separators=(",", ":"))

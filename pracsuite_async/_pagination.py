@@ -2,11 +2,15 @@
 
 The API pages with ``page``/``page_size`` and answers ``total_entries`` plus
 ``links.next`` (README "Pagination"). :class:`Pager` drives any page-fetch function
-``fetch(page_number, page_size) -> Page[T]``: it reads page 1, derives the page
-count from ``total_entries``, then fetches the remaining pages concurrently with at
-most ``window`` pages held at once, and yields them in page order. The fetch function
-owns HTTP, retries and rate limiting; this module only decides which pages to
-request and when, so it has no I/O of its own and is tested with fake fetchers.
+``fetch(page_number, page_size) -> Page[T]``: it reads the first page, plans the
+rest from ``total_entries`` and ``links.next``, fetches them concurrently with at
+most ``window`` pages held at once, and yields them in page order. The fetch
+function owns HTTP, retries and rate limiting; this module only decides which pages
+to request and when, so it has no I/O of its own and is tested with fake fetchers.
+
+The walk never depends on the order of records: the API documents no default order
+and no sort direction (README "Sorting"). Duplicates are dropped only when a key was
+actually seen before, never because a record arrived "out of order".
 """
 
 from __future__ import annotations
@@ -15,20 +19,25 @@ import asyncio
 import contextlib
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar
 
 import attrs
 
-from pracsuite_async._errors import RequestTypeError, RequestValidationError
+from pracsuite_async._clock import Deadline
+from pracsuite_async._errors import PaginationError, RequestTypeError, RequestValidationError
 
-__all__ = ["Page", "PageFetcher", "Pager"]
+__all__ = ["DEFAULT_MAX_PAGES", "Page", "PageFetcher", "Pager", "walk_deadline"]
 
 T = TypeVar("T")
 
 #: The API caps ``page_size`` at 100 (README "Pagination").
 MAX_PAGE_SIZE = 100
+#: A walk fetches at most this many pages unless told otherwise: ten million records at
+#: ``page_size=100``, and a bound on a server whose ``links.next`` never ends.
+DEFAULT_MAX_PAGES = 100_000
 
 
 @attrs.frozen
@@ -51,11 +60,26 @@ class Page(Generic[T]):
 #: ``fetch(page_number, page_size)`` returning that page; HTTP, retries and pacing live in it.
 PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T]]]
 
-_NO_KEY: Any = object()
+# Set inside each fetch task (a task runs in its own copy of the context), so a
+# fetcher reads the deadline of the walk that started it, even with walks of one
+# Pager running concurrently.
+_WALK_DEADLINE: ContextVar[Deadline | None] = ContextVar("pracsuite_walk_deadline", default=None)
+
+
+def walk_deadline() -> Deadline | None:
+    """The :class:`Deadline` of the walk whose page is being fetched (for fetch functions)."""
+    return _WALK_DEADLINE.get()
 
 
 def _failed(task: asyncio.Task[Any]) -> bool:
     return task.cancelled() or task.exception() is not None
+
+
+def _count(value: object) -> int | None:
+    """``total_entries`` when it is a usable count; ``-5``, ``true`` or ``"3"`` are not."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 class Pager(Generic[T]):
@@ -63,19 +87,25 @@ class Pager(Generic[T]):
 
     Use it as ``async for item in pager``, ``async with pager as items``,
     ``await pager.collect()`` or ``async for page in pager.pages()``. Each of these
-    starts a fresh walk from page 1.
+    starts a fresh walk from ``start_page``.
 
-    How it walks: page 1 is fetched alone; its ``total_entries`` gives the page count
-    and the rest are fetched concurrently, never more than ``window`` pages held at
-    once (in flight, finished but waiting for their turn, and the one being consumed
-    all count), so memory is bounded by ``window * page_size`` items. Pages are
-    yielded in page order (with ``ordered=False``, as they arrive), and each page's
-    ``total_entries`` is read as it is yielded: a different count changes the plan
-    (more pages are fetched, pages past the new end are cancelled). A page shorter
-    than ``page_size`` ends the walk: later pages are cancelled, or dropped if
-    fetched but not yet yielded. Without ``total_entries`` the pager follows
-    ``links.next`` (``has_next``) one page at a time, prefetching the next page while
-    the current one is consumed; with it, ``has_next`` is not consulted.
+    How it walks: the first page is fetched alone; the rest are fetched
+    concurrently, never more than ``window`` pages held at once (in flight, finished
+    but waiting for their turn, and the one being consumed all count), so memory is
+    bounded by ``window * page_size`` items. Pages are yielded in page order (with
+    ``ordered=False``, as they arrive).
+
+    Where it ends (guarantees, README "Pagination guarantees"): when
+    ``total_entries`` and ``links.next`` disagree, the reading that fetches more
+    wins: a page with ``links.next`` is always followed, and pages up to
+    ``total_entries`` are fetched even without ``links.next``. A malformed
+    ``total_entries`` (negative, a bool, not an integer) is ignored and ``links.next``
+    is followed. The walk ends at an empty page, at a short page without
+    ``links.next``, or at a full page when neither signal says there is more. A
+    walk that would pass ``max_pages`` while the server still reports more raises
+    :class:`~pracsuite_async.PaginationError` after the pages it did fetch, rather
+    than stopping silently; so does a server that ignores ``page`` (a page holding
+    the same records as the page before it).
 
     Errors and exits: a failed fetch raises its exception when its page's turn
     comes, after every earlier page was yielded; nothing is skipped silently. On an
@@ -83,6 +113,8 @@ class Pager(Generic[T]):
     cancelled and awaited before control returns (after ``break`` in a plain
     ``async for`` this happens when asyncio finalises the generator, on the next
     loop iteration; ``async with`` and :meth:`collect` close deterministically).
+    After an error, ``resume_page`` is the page to pass as ``start_page`` (with the
+    same ``page_size``) to continue where the walk stopped.
 
     Data changing during the walk: offset pagination cannot give a consistent
     snapshot. A record inserted before the current position shifts later records
@@ -91,7 +123,7 @@ class Pager(Generic[T]):
     record can be missed; this cannot be detected from the pages, so re-run the
     walk, or filter on ``modified`` for the window of the walk, when completeness
     matters. Records that exist and do not move for the whole walk are yielded
-    exactly once.
+    exactly once, whatever order the server returns them in.
 
     Progress: ``pages_fetched``, ``items_yielded`` and ``total_entries`` describe the
     latest walk and are updated as it runs, for progress bars; ``items_yielded``
@@ -104,19 +136,21 @@ class Pager(Generic[T]):
         ordered: Yield pages in page order (default) or as they arrive.
         max_items: Stop after this many items, cancelling fetches still in flight;
             pages that could not be needed are never requested.
-        key: Identity of an item (e.g. ``operator.attrgetter("appointment_id")``),
-            used to drop duplicates caused by records shifting between pages. Only
-            keys of the last ``window + 1`` pages are remembered.
-        key_ascending: The results are sorted by ``key`` ascending (the id sort), so
-            any item whose key is not greater than the last one yielded is a
-            duplicate; this needs O(1) memory. Requires ``key`` and ``ordered=True``.
-            Use it only when that order is certain (the API's default order is not
-            documented, so sort on the id explicitly): with any other order it drops
-            records.
+        key: Identity of an item (e.g. ``operator.attrgetter("appointment_id")``). An
+            item whose key was seen among the last ``(window + 1) * page_size`` kept
+            keys is dropped as a duplicate, so memory stays flat; an item whose key
+            is ``None`` or unhashable is never dropped.
+        start_page: The first page to fetch, to resume an interrupted walk.
+        max_pages: The most pages one walk fetches; ``None`` for no limit.
+        deadline: Starts a walk's time budget; called once per walk, before page 1 is
+            requested. Every fetch of that walk reads it with :func:`walk_deadline`,
+            and the walk raises :class:`~pracsuite_async.DeadlineExceededError` at the
+            next page boundary once it is spent, so the budget covers the first fetch
+            up to the last item, the caller's own loop body included.
 
     Raises:
         RequestTypeError: An argument has the wrong type.
-        RequestValidationError: An argument is out of range or the combination is invalid.
+        RequestValidationError: An argument is out of range.
     """
 
     def __init__(
@@ -128,30 +162,35 @@ class Pager(Generic[T]):
         ordered: bool = True,
         max_items: int | None = None,
         key: Callable[[T], Any] | None = None,
-        key_ascending: bool = False,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
+        deadline: Callable[[], Deadline | None] | None = None,
     ) -> None:
         _check_int("page_size", page_size, 1, MAX_PAGE_SIZE)
         _check_int("window", window, 1, None)
+        _check_int("start_page", start_page, 1, None)
         if max_items is not None:
             _check_int("max_items", max_items, 0, None)
-        if key_ascending and (key is None or not ordered):
-            name = "key_ascending"
-            msg = "needs key (each item's sort key) and ordered=True (pages arriving out of order)"
-            raise RequestValidationError(name, msg)
+        if max_pages is not None:
+            _check_int("max_pages", max_pages, 1, None)
         self._fetch = fetch
         self._page_size = page_size
         self._window = window
         self._ordered = ordered
         self._max_items = max_items
         self._key = key
-        self._key_ascending = key_ascending
+        self._start_page = start_page
+        self._max_pages = max_pages
+        self._deadline = deadline
         self._opened: AsyncGenerator[T, None] | None = None
         #: Pages fetched successfully in the latest walk.
         self.pages_fetched = 0
         #: Items handed to the caller in the latest walk.
         self.items_yielded = 0
-        #: The latest ``total_entries`` the server reported, if any.
+        #: The latest valid ``total_entries`` the server reported, if any.
         self.total_entries: int | None = None
+        #: Ordered walks: the first page not yet fully handed out; pass it as ``start_page``.
+        self.resume_page = start_page
 
     def __repr__(self) -> str:
         return (
@@ -162,6 +201,16 @@ class Pager(Generic[T]):
     def __aiter__(self) -> AsyncIterator[T]:
         """Walk every item; a new walk each time."""
         return self._items()
+
+    if not TYPE_CHECKING:  # type checkers keep reporting ``await pager`` as an error
+
+        def __await__(self) -> NoReturn:
+            """Refuse ``await pager``, saying what to write instead (Python's own message does not)."""
+            msg = (
+                "a Pager is not awaitable: iterate it with 'async for item in pager', "
+                "or use 'await pager.collect()' for a list"
+            )
+            raise TypeError(msg)
 
     def pages(self) -> AsyncGenerator[Page[T], None]:
         """Walk page by page; items in each page are already deduplicated and capped.
@@ -221,11 +270,13 @@ class Pager(Generic[T]):
     async def _walk(self, *, count_items: bool) -> AsyncGenerator[Page[T], None]:
         self.pages_fetched = self.items_yielded = 0
         self.total_entries = None
+        self.resume_page = self._start_page
         run = _Run(self)
         try:
             while not run.full():
                 run.start(holding=0)
                 if not run.tasks:
+                    run.check_complete()
                     return
                 number, page = await run.next_page()
                 run.absorb(number, page)
@@ -234,7 +285,12 @@ class Pager(Generic[T]):
                 run.start(holding=1)
                 if count_items:
                     self.items_yielded += len(page.items)
+                if run.deadline is not None:
+                    run.deadline.ensure(what="list walk")
                 yield page
+                if self._ordered:
+                    # The caller asked for more, so every item of this page was handed out.
+                    self.resume_page = number + 1
         finally:
             await run.close()
 
@@ -248,28 +304,52 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
         raise RequestValidationError(name, msg)
 
 
+def _signature(items: list[Any], keys: list[Any] | None) -> object:
+    """What makes two pages "the same records": their key set, else the items themselves."""
+    if keys is not None:
+        with contextlib.suppress(TypeError):  # an unhashable key: compare the items instead
+            found = frozenset(keys)
+            if None not in found:
+                return found
+    return items
+
+
 class _Run(Generic[T]):
     """The state of one walk: fetches in flight, the known end, dedupe memory."""
 
     def __init__(self, pager: Pager[T]) -> None:
         self.pager = pager
+        self.deadline = pager._deadline() if pager._deadline is not None else None
         self.tasks: dict[int, asyncio.Task[Page[T]]] = {}
         # Cancelled because they fell past the end; awaited on close, counted in the window.
         self.dropped: list[asyncio.Task[Page[T]]] = []
-        self.next_start = 1  # the next page number to fetch
-        self.next_yield = 1  # ordered mode: the page whose turn it is
-        self.end = 1  # the last page believed to exist; page 1 is always fetched
-        self.stop_at: int | None = None  # a short page ended the data here; never raised
+        first = pager._start_page
+        self.next_start = first  # the next page number to fetch
+        self.next_yield = first  # ordered mode: the page whose turn it is
+        self.last_allowed = math.inf if pager._max_pages is None else first + pager._max_pages - 1
+        self.proven = first  # the last page some page's links.next (or its own items) proved
+        self.counted: int | None = None  # the last page the latest total_entries implies
+        self.stop_at: int | None = None  # an empty or final short page ended the data here
         self.emitted = 0
-        self.last_key: Any = _NO_KEY
-        self.recent: deque[set[Any]] = deque(maxlen=pager._window + 1)
+        # Dedupe memory: a set of recent keys, evicted page by page (oldest first) once
+        # it holds more than (window + 1) pages' worth, so memory stays flat.
+        self.seen: set[Any] = set()
+        self.chunks: deque[list[Any]] = deque()
+        self.held = 0
+        self.key_limit = (pager._window + 1) * pager._page_size
+        # Page-ignored detection: the signatures of recently arrived pages by number.
+        self.signatures: dict[int, object] = {}
 
     def full(self) -> bool:
         limit = self.pager._max_items
         return limit is not None and self.emitted >= limit
 
+    def end(self) -> int:
+        """The last page believed to exist: the safer of ``links.next`` and ``total_entries``."""
+        return self.proven if self.counted is None else max(self.proven, self.counted)
+
     def limit(self) -> int:
-        return self.end if self.stop_at is None else min(self.end, self.stop_at)
+        return self.end() if self.stop_at is None else min(self.end(), self.stop_at)
 
     def start(self, *, holding: int) -> None:
         """Start fetches until the window is full or no further page is known to exist."""
@@ -281,6 +361,7 @@ class _Run(Generic[T]):
             wanted = math.ceil((pager._max_items - self.emitted) / pager._page_size)
         while (
             self.next_start <= self.limit()
+            and self.next_start <= self.last_allowed
             and len(self.tasks) < wanted
             and len(self.tasks) + len(self.dropped) + holding < pager._window
         ):
@@ -290,8 +371,15 @@ class _Run(Generic[T]):
             task.add_done_callback(self._fetched)
             self.tasks[number] = task
 
+    def check_complete(self) -> None:
+        """Raise when the walk stopped at ``max_pages`` while the server reports more."""
+        if self.limit() > self.last_allowed:
+            msg = "the server reports more pages than max_pages allows; raise it or resume with start_page"
+            raise PaginationError(msg, page=int(self.last_allowed) + 1)
+
     async def _fetch(self, number: int) -> Page[T]:
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
+        _WALK_DEADLINE.set(self.deadline)
         return await self.pager._fetch(number, self.pager._page_size)
 
     def _fetched(self, task: asyncio.Task[Page[T]]) -> None:
@@ -304,9 +392,12 @@ class _Run(Generic[T]):
         """Wait for the next page to yield: the next in order, or the first to finish."""
         if self.pager._ordered:
             number = self.next_yield
-            # asyncio.wait, not await task: it neither raises nor cancels the task, so
-            # cleanup stays in one place (close) whatever interrupts us.
-            await asyncio.wait([self.tasks[number]])
+            task = self.tasks[number]
+            if not task.done():
+                # asyncio.wait, not await task: it neither raises nor cancels the task, so
+                # cleanup stays in one place (close) whatever interrupts us. Skipped for a
+                # finished task, where it would only cost two loop iterations.
+                await asyncio.wait([task])
         else:
             await asyncio.wait(self.tasks.values(), return_when=asyncio.FIRST_COMPLETED)
             finished = [(n, t) for n, t in sorted(self.tasks.items()) if t.done()]
@@ -317,19 +408,22 @@ class _Run(Generic[T]):
         return number, task.result()
 
     def absorb(self, number: int, page: Page[T]) -> None:
-        """Update the plan from a page's ``total_entries``, ``has_next`` and length."""
+        """Update the plan from a page's ``total_entries``, ``links.next`` and length."""
         size = self.pager._page_size
-        if page.total_entries is not None:
-            self.pager.total_entries = page.total_entries
-        if len(page.items) < size:
-            # Short or empty: this is the end of the data as it is now (the last page, or
-            # records were deleted). Later pages would be empty or stale.
+        total = _count(page.total_entries)
+        if total is not None:
+            self.pager.total_entries = total
+            # The latest count wins, up or down; pages proven by links.next stay.
+            self.counted = math.ceil(total / size)
+        count = len(page.items)
+        if count == 0 or (count < size and not page.has_next):
+            # The end of the data as it is now (the last page, or records were deleted).
+            # An empty page ends the walk even if it claims a next page, so a bad server
+            # cannot loop us.
             self.stop_at = number if self.stop_at is None else min(self.stop_at, number)
-        elif page.total_entries is not None:
-            # Follow the latest count up or down, but this full page proves itself.
-            self.end = max(number, math.ceil(page.total_entries / size))
         else:
-            self.end = number + 1 if page.has_next else number
+            # links.next proves the next page; a full page at least proves itself.
+            self.proven = max(self.proven, number + 1 if page.has_next else number)
         limit = self.limit()
         if self.next_start - 1 <= limit:
             return  # pages start in order, so none in flight lies past the end
@@ -342,48 +436,64 @@ class _Run(Generic[T]):
             self.next_start = min(self.next_start, beyond[0])
 
     def keep(self, page: Page[T]) -> Page[T]:
-        """Drop duplicates by ``key`` and cap at ``max_items``."""
+        """Check for a repeated page, drop duplicates by ``key`` and cap at ``max_items``."""
         pager = self.pager
         items = page.items
-        if pager._key is not None:
-            items = self._ascending(items) if pager._key_ascending else self._unseen(items)
+        keys = list(map(pager._key, items)) if pager._key is not None else None
+        if items:
+            self._check_repeat(page.number, items, keys)
+        if keys is not None:
+            items = self._unseen(items, keys)
         if pager._max_items is not None:
             items = items[: pager._max_items - self.emitted]
         self.emitted += len(items)
         return page if items is page.items else attrs.evolve(page, items=items)
 
-    def _ascending(self, items: list[T]) -> list[T]:
-        key = self.pager._key
-        assert key is not None  # noqa: S101 - guaranteed by keep()
-        if not items:
-            return items
-        keys = list(map(key, items))
-        last = self.last_key
-        # The usual page: strictly ascending and all past the last key. Checked with
-        # C-level set/sort instead of a Python loop per item.
-        if (last is _NO_KEY or keys[0] > last) and len(set(keys)) == len(keys) and keys == sorted(keys):
-            self.last_key = keys[-1]
-            return items
-        kept: list[T] = []
-        for item, value in zip(items, keys, strict=True):
-            if last is _NO_KEY or value > last:
-                kept.append(item)
-                last = value
-        self.last_key = last
-        return kept
+    def _check_repeat(self, number: int, items: list[T], keys: list[Any] | None) -> None:
+        # A server that ignores ``page`` answers every page with page 1; dedupe would
+        # then drop everything after it and the walk would end "complete".
+        signature = _signature(items, keys)
+        for neighbour in (number - 1, number + 1):
+            if self.signatures.get(neighbour) == signature:
+                msg = "the page repeats the records of the page before it; the server may be ignoring 'page'"
+                raise PaginationError(msg, page=max(number, neighbour))
+        self.signatures[number] = signature
+        if len(self.signatures) > self.pager._window + 2:
+            del self.signatures[min(self.signatures)]
 
-    def _unseen(self, items: list[T]) -> list[T]:
-        key = self.pager._key
-        assert key is not None  # noqa: S101 - guaranteed by keep()
-        seen: set[Any] = set()
-        kept: list[T] = []
-        for item in items:
-            value = key(item)
-            if value in seen or any(value in keys for keys in self.recent):
-                continue
-            seen.add(value)
-            kept.append(item)
-        self.recent.append(seen)
+    def _unseen(self, items: list[T], keys: list[Any]) -> list[T]:
+        seen = self.seen
+        try:
+            fresh = set(keys)
+            clean = len(fresh) == len(keys) and None not in fresh and fresh.isdisjoint(seen)
+        except TypeError:  # an unhashable key (a malformed id): sorted out one by one below
+            clean = False
+        if clean:
+            # The usual page: no duplicates, checked with C-level set operations.
+            kept, added = items, keys
+        else:
+            kept, added = [], []
+            mine: set[Any] = set()
+            for item, value in zip(items, keys, strict=True):
+                if value is None or not isinstance(value, Hashable):
+                    kept.append(item)  # no usable identity: never dropped
+                    continue
+                try:
+                    repeated = value in seen or value in mine
+                except TypeError:  # hashable type, unhashable contents (a tuple of lists)
+                    kept.append(item)
+                    continue
+                if not repeated:
+                    mine.add(value)
+                    added.append(value)
+                    kept.append(item)
+        seen.update(added)
+        self.chunks.append(added)
+        self.held += len(added)
+        while self.held > self.key_limit and len(self.chunks) > 1:
+            old = self.chunks.popleft()
+            self.held -= len(old)
+            seen.difference_update(old)
         return kept
 
     async def close(self) -> None:
@@ -395,3 +505,7 @@ class _Run(Generic[T]):
             task.cancel()
         if pending:
             await asyncio.wait(pending)
+            for task in pending:
+                # The walk is over: mark late failures retrieved so none is logged as lost.
+                if not task.cancelled():
+                    task.exception()

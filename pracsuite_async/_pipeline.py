@@ -15,7 +15,7 @@ from typing import Any
 
 import tenacity as _t
 
-from pracsuite_async._clock import Clock, Deadline
+from pracsuite_async._clock import Clock, Deadline, check_deadline
 from pracsuite_async._errors import (
     APIStatusError,
     DeadlineExceededError,
@@ -33,7 +33,7 @@ from pracsuite_async._events import (
     RetryScheduled,
 )
 from pracsuite_async._limiter import RateLimiter
-from pracsuite_async._redact import RedactedHeaders
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._retry import RetryBudget, RetryPolicy
 from pracsuite_async._transport import Transport
 from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
@@ -48,7 +48,7 @@ class Pipeline:
         self,
         *,
         transport: Transport,
-        headers: Mapping[str, str],
+        headers: SecretHeaders,
         limiter: RateLimiter,
         retry: RetryPolicy,
         clock: Clock,
@@ -64,8 +64,8 @@ class Pipeline:
         self.clock = clock
         self.timeout = timeout
         self.default_deadline = deadline
-        self._headers = RedactedHeaders(headers)
-        self._json_headers = RedactedHeaders({**headers, "Content-Type": "application/json"})
+        self._headers = headers
+        self._json_headers = headers.with_public({"Content-Type": "application/json"})
         self._slots = asyncio.Semaphore(max_concurrency)
         self._budget = RetryBudget(retry.budget_ratio, retry.budget_min)
         self._hooks = tuple(hooks)
@@ -79,10 +79,26 @@ class Pipeline:
         for hook in self._hooks:
             hook(event)
 
-    async def call(self, req: PreparedRequest, *, deadline: float | None, idempotent: bool | None) -> Any:
-        """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body."""
-        seconds = self.default_deadline if deadline is None else deadline
-        budget = Deadline(self.clock, seconds, method=req.method, path=req.path)
+    def budget(self, deadline: float | Deadline | None, *, method: str, path: str) -> Deadline:
+        """The :class:`Deadline` of an operation: ``deadline`` seconds, or the client's default.
+
+        A :class:`Deadline` passed in is shared, not restarted: the operation is part
+        of a larger one (a page of a walk, a step of ``book``) and ends with it.
+        """
+        if isinstance(deadline, Deadline):
+            return deadline.bind(method=method, path=path)
+        seconds = self.default_deadline if deadline is None else check_deadline(deadline)
+        return Deadline(self.clock, seconds, method=method, path=path)
+
+    async def call(
+        self, req: PreparedRequest, *, deadline: float | Deadline | None, idempotent: bool | None
+    ) -> Any:
+        """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body.
+
+        ``deadline`` is seconds for this call alone (``None``: the client's default)
+        or the shared :class:`Deadline` of the operation this call is part of.
+        """
+        budget = self.budget(deadline, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
         try:
             return await self._attempt(req, budget, 1)

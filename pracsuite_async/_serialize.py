@@ -13,10 +13,21 @@ __all__ = ["decode", "decode_list", "from_dict", "to_dict"]
 
 
 def to_dict(model: object) -> dict[str, Any]:
-    """A model as wire JSON: wire field names, API time formats, unknown fields kept.
+    """A model as wire JSON, ready for ``json.dumps``: wire field names, API time formats.
 
-    For request models, fields left ``UNSET`` are omitted. The result is what the
-    API sent (or would be sent), ready for ``json.dumps``.
+    What it writes, exactly:
+
+    * Response models: every field of the model, in declaration order, then the
+      unknown fields kept in ``.extra``, as received. Models do not record which
+      fields the server sent, so a field it omitted is written as ``null``, the same
+      as a field it sent as ``null``. Filter out ``None`` values if you need the
+      absent fields to stay absent.
+    * Request models: fields left ``UNSET`` are omitted; ``None`` is written as
+      ``null`` (which clears the field on update).
+    * Times are re-formatted, not copied: ``app_time`` (tenant-local) as
+      ``YYYY-MM-DDTHH:MM:SS``, timestamps in UTC with ``Z`` (microseconds only
+      when non-zero), dates as ``YYYY-MM-DD``. ``from_dict`` reads all of it back
+      into an equal model.
     """
     return _converter.unstructure(model)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from pracsuite_async._errors import (
     ValidationProblem,
     error_for_status,
 )
-from pracsuite_async._filters import Filter, encode_filters, encode_sort
+from pracsuite_async._filters import Filter, RawFilter, encode_filters, encode_sort
 from pracsuite_async._limiter import RateFeedback
 from pracsuite_async._types import HTTPMethod, QueryParams
 
@@ -37,7 +38,9 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "PreparedRequest",
     "build_request",
+    "check_call_options",
     "error_from_response",
+    "is_seconds",
     "loads",
     "parse_rate_feedback",
     "parse_retry_after",
@@ -82,6 +85,7 @@ def build_request(
     page_size: int | None = None,
 ) -> PreparedRequest:
     """Validate ``args`` against the endpoint and build the request; raises before sending."""
+    check_call_options(args)
     path = endpoint.path
     if endpoint.path_params:
         path = path.format_map({p: _path_value(p, args.get(p)) for p in endpoint.path_params})
@@ -94,16 +98,15 @@ def build_request(
         if page_size is not None:
             check_page_size(page_size)
             params.append(("page_size", str(page_size)))
-    filters: Sequence[Filter | str] = args.get("filters") or ()  # type: ignore[assignment]
+    filters: Sequence[Filter | RawFilter | str] = args.get("filters") or ()  # type: ignore[assignment]
     if filters:
         params.extend(encode_filters(filters, endpoint.filters))
-    if endpoint.sortable:
-        sort_by: Sequence[str] | None = args.get("sort_by")  # type: ignore[assignment]
-        fields = _converter.field_names(endpoint.result) if endpoint.result is not None else ()
+    sort_by: Sequence[str] | None = args.get("sort_by")  # type: ignore[assignment]
+    if endpoint.sortable and sort_by is not None:
+        # Sent only when asked for: the API documents no default order, and the
+        # Pager does not depend on one (README "Sorting").
         id_field = endpoint.id_field if endpoint.paginated else None
-        # Default to the id, ascending: a stable order is what keeps offset
-        # pagination from skipping or repeating records (see Pager).
-        sort = encode_sort(sort_by or ((id_field,) if id_field else ()), fields, id_field)
+        sort = encode_sort(sort_by, endpoint.sort_fields, id_field)
         if sort:
             params.append(("sort_by", sort))
     body: bytes | None = None
@@ -111,6 +114,24 @@ def build_request(
         payload = _converter.unstructure(_model(endpoint.body, args))
         body = json.dumps(payload, separators=(",", ":")).encode()
     return PreparedRequest(endpoint, endpoint.method, path, params, body)
+
+
+def is_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite positive number of seconds (a ``bool`` is not)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def check_call_options(args: Mapping[str, object]) -> None:
+    """The per-call ``idempotent`` flag (``deadline`` is checked by ``_clock.check_deadline``)."""
+    field = "idempotent"
+    idempotent = args.get(field)
+    if idempotent is not None and not isinstance(idempotent, bool):
+        raise RequestTypeError(field, "must be a bool or None")
 
 
 def check_page_size(page_size: object) -> int:
@@ -204,9 +225,12 @@ def error_from_response(
 
 
 def decode_json(body: bytes, *, method: str, path: str) -> Any:
-    """Parse a success body; a body that is not JSON is a :class:`ResponseDecodeError`."""
+    """Parse a success body; a body that is not JSON is a :class:`ResponseDecodeError`.
+
+    The decoder's exception is not chained: orjson's keeps the whole body in ``.doc``.
+    """
     try:
         return loads(body)
     except ValueError as exc:
-        msg = "response body is not valid JSON"
-        raise ResponseDecodeError(msg, method=method, path=path) from exc
+        msg = f"response body is not valid JSON (at byte {getattr(exc, 'pos', '?')})"
+    raise ResponseDecodeError(msg, method=method, path=path)

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
+import errno
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from rich.console import Console
 
-from pracsuite_async.cli import main
+from pracsuite_async import ClientStats
+from pracsuite_async.cli import _export, main
 from pracsuite_async.cli._app import app
-from pracsuite_async.cli._export import Format, atomic_output
+from pracsuite_async.cli._export import ExportProgress, Format, atomic_output
 from pracsuite_async.simulator import Simulator, SimulatorConfig
+from tests.background import BackgroundSimulator
 
 RECORDS = 300
 VENDOR_KEY = "sim-vendor-key"
@@ -28,41 +31,10 @@ ACCOUNT_KEY = "sim-account-key"
 WRONG_VENDOR_KEY = "vendor-SENTINEL-wrong-4d1f"
 
 
-class _Background:
-    """A simulator served by its own event loop in a thread, so CliRunner can call asyncio.run."""
-
-    def __init__(self, config: SimulatorConfig) -> None:
-        self._config = config
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self.simulator: Simulator | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with Simulator(self._config) as simulator:
-            self.simulator = simulator
-            self._ready.set()
-            await self._stop.wait()
-
-    def __enter__(self) -> Simulator:
-        self._thread.start()
-        assert self._ready.wait(30), "simulator did not start"
-        assert self.simulator is not None
-        return self.simulator
-
-    def __exit__(self, *exc_info: object) -> None:
-        assert self._loop is not None
-        assert self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-
-
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[Simulator]:
     """A 300-appointment simulator without a rate limit, shared by this module's export tests."""
-    with _Background(SimulatorConfig(records=RECORDS)) as sim:
+    with BackgroundSimulator(SimulatorConfig(records=RECORDS)) as sim:
         yield sim
 
 
@@ -136,6 +108,136 @@ class TestExport:
         assert result.exit_code == 2
         assert "--since" in one_error_line(result)
         assert list(tmp_path.iterdir()) == []
+
+
+class TestFormats:
+    """The output format follows the extension of ``--out`` or ``--format``; unknown ones are refused."""
+
+    def test_json_is_one_array(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """A .json file holds one JSON array of every record, written page by page."""
+        out = tmp_path / "appointments.json"
+        result = export(runner, simulator, "appointments", "--out", str(out), "--page-size", "70")
+        assert result.exit_code == 0, result.output
+        rows = json.loads(out.read_text())
+        assert sorted(row["appointment_id"] for row in rows) == sorted(appointment_ids(simulator))
+
+    def test_format_option_for_another_extension(
+        self, runner: CliRunner, simulator: Simulator, tmp_path: Path
+    ) -> None:
+        """``--format csv`` writes CSV to a file whose extension names no format."""
+        out = tmp_path / "businesses.txt"
+        result = export(runner, simulator, "businesses", "--out", str(out), "--format", "csv")
+        assert result.exit_code == 0, result.output
+        assert out.read_text().startswith("links,")
+
+    @pytest.mark.parametrize(
+        ("name", "extra", "words"),
+        [
+            ("appointments.xlsx", [], "'.xlsx'"),
+            ("appointments", [], "without an extension"),
+            ("appointments.json", ["--format", "csv"], "contradicts the .json extension"),
+        ],
+    )
+    def test_unknown_or_contradictory_format(
+        self, runner: CliRunner, simulator: Simulator, tmp_path: Path, name: str, extra: list[str], words: str
+    ) -> None:
+        """An unknown extension without --format, or a --format contradicting the extension, exits 2."""
+        result = export(runner, simulator, "appointments", "--out", str(tmp_path / name), *extra)
+        assert result.exit_code == 2
+        assert words in one_error_line(result)
+        assert list(tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize(("pages", "expected"), [([], []), ([[{"id": 1}], [], [{"id": 2}, {"id": 3}]], [1, 2, 3])])
+    def test_json_sink(self, tmp_path: Path, pages: list[list[dict[str, int]]], expected: list[int]) -> None:
+        """The JSON sink writes a valid array for any number of pages, empty pages and no records included."""
+        out = tmp_path / "data.json"
+        with atomic_output(out, "json") as sink:
+            for page in pages:
+                sink.write(page)
+        assert [row["id"] for row in json.loads(out.read_text())] == expected
+
+
+class TestBadOut:
+    """A ``--out`` that cannot be written exits 2 with one line naming it, never the temporary file."""
+
+    def test_missing_directory(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """An --out inside a directory that does not exist exits 2 before any request is sent."""
+        simulator.reset_stats()
+        out = tmp_path / "no-such-dir" / "appointments.jsonl"
+        result = export(runner, simulator, "appointments", "--out", str(out))
+        assert result.exit_code == 2
+        line = one_error_line(result)
+        assert f"cannot write {out}: the directory {out.parent} does not exist" in line
+        assert ".part" not in result.output
+        assert simulator.stats.total == 0
+
+    def test_unwritable_directory(
+        self, runner: CliRunner, simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A directory refusing the temporary file exits 2 naming --out and the reason, not the .part file."""
+        out = tmp_path / "appointments.jsonl"
+        part = str(tmp_path / ".appointments.jsonl.x1y2.part")
+
+        def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+            # The suite runs as root, which chmod cannot stop; this is the error mkstemp raises otherwise.
+            raise PermissionError(errno.EACCES, "Permission denied", part)
+
+        monkeypatch.setattr(_export.tempfile, "mkstemp", refuse)
+        result = export(runner, simulator, "appointments", "--out", str(out))
+        assert result.exit_code == 2
+        assert one_error_line(result) == f"pracsuite: error: --out: cannot write {out}: permission denied"
+
+    def test_failed_rename_names_the_output(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A rename into place that fails is an OutputError about --out, and the temporary file is removed."""
+        out = tmp_path / "data.jsonl"
+
+        def refuse(src: str, dst: object) -> None:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", src, str(dst))
+
+        monkeypatch.setattr(_export.os, "replace", refuse)
+        with pytest.raises(_export.OutputError) as info, atomic_output(out, "jsonl") as sink:
+            sink.write([{"id": 1}])
+        assert str(info.value) == f"--out: cannot write {out}: invalid cross-device link"
+        assert list(tmp_path.iterdir()) == []
+
+    def test_directory_as_out(self, runner: CliRunner, simulator: Simulator, tmp_path: Path) -> None:
+        """An --out naming an existing directory is refused with exit 2."""
+        target = tmp_path / "export.jsonl"
+        target.mkdir()
+        result = export(runner, simulator, "appointments", "--out", str(target))
+        assert result.exit_code == 2
+        assert ".part" not in result.output
+
+    def test_demo_refuses_a_missing_directory(self, tmp_path: Path) -> None:
+        """``pracsuite demo --out`` into a missing directory exits 2 before generating any data."""
+        out = tmp_path / "missing" / "demo.jsonl"
+        result = CliRunner().invoke(app, ["demo", "--records", "10", "--quiet", "--out", str(out)])
+        assert result.exit_code == 2
+        assert "does not exist" in one_error_line(result)
+
+
+class TestProgress:
+    """The progress bar's limiter figure is a current per-request wait, not a growing sum."""
+
+    @staticmethod
+    def stats(requests: int, wait: float) -> ClientStats:
+        """Client counters with ``requests`` sent and ``wait`` seconds of summed limiter wait."""
+        return ClientStats(requests_sent=requests, retries=0, throttled=0, rate_limit_wait=wait, current_rate=None)
+
+    def test_limiter_wait_is_per_request_over_the_window(self) -> None:
+        """Ten requests that waited 12 s in total over the last window show 1.20s/req, and keep it through a pause."""
+        now = [0.0]
+        output = io.StringIO()
+        progress = ExportProgress(Console(file=output, width=200), "appointments", clock=lambda: now[0])
+        with progress:
+            progress.update(records=100, pages=1, total=1000, stats=self.stats(1, 0.0))
+            now[0] = 1.0
+            progress.update(records=1100, pages=11, total=1000, stats=self.stats(11, 12.0))
+            now[0] = 30.0  # a long pause with no request sent keeps the last figure
+            progress.update(records=1100, pages=11, total=1000, stats=self.stats(11, 12.0))
+        text = output.getvalue()
+        assert "limiter wait 1.20s/req" in text
+        assert "12s" not in text.replace("1.20s", "")
 
 
 class TestExitCodes:

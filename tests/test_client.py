@@ -36,8 +36,8 @@ def _page(req: RecordedRequest, total: int = 3):
 
 
 class TestRequests:
-    async def test_list_sends_page_filters_and_stable_sort(self, make_client: MakeClient) -> None:
-        """A list call sends page, page_size, encoded q[] filters and sort_by with the id tie-breaker."""
+    async def test_list_sends_page_and_filters_and_no_sort(self, make_client: MakeClient) -> None:
+        """A list call sends page, page_size and encoded q[] filters, and no sort_by unless asked."""
         client, transport = make_client(_page)
         items = await client.appointments.list(
             filters=[F("business_id") == 5, F("app_time") >= datetime(2025, 1, 1, 9)], page_size=2
@@ -47,8 +47,14 @@ class TestRequests:
         first = transport.requests[0]
         assert first.path == "/appointment"
         assert first.query("q[]") == ["business_id:=5", "app_time:>=2025-01-01T09:00:00"]
-        assert first.query("sort_by") == ["appointment_id"]
+        assert first.query("sort_by") == []
         assert sorted(int(r.query("page")[0]) for r in transport.requests) == [1, 2]
+
+    async def test_list_sends_sort_as_json_array_with_tie_breaker(self, make_client: MakeClient) -> None:
+        """An asked-for sort goes out as one JSON array with the id appended as a tie-breaker."""
+        client, transport = make_client(_page)
+        await client.appointments.list(sort_by=["updated"], page_size=2).collect()
+        assert {tuple(r.query("sort_by")) for r in transport.requests} == {('["updated","appointment_id"]',)}
 
     async def test_write_sends_json_body_of_given_fields_only(self, make_client: MakeClient) -> None:
         """A write sends only the fields given (UNSET omitted), as JSON, to the right path."""
@@ -216,6 +222,18 @@ class TestSerialisation:
         assert out["links"]["self"] == "u"
         assert out["app_time"] == "2025-01-03T10:15:00"
         assert from_dict(out, Appointment) == appt
+
+    def test_to_dict_writes_absent_fields_as_null_and_times_in_api_form(self) -> None:
+        """As its docstring says: absent fields come back as null, timestamps as UTC with Z, extras last."""
+        from pracsuite_async import from_dict, to_dict
+
+        data = {"appointment_id": 3, "created": "2025-01-03T10:15:00.000+10:00", "new_field": None}
+        out = to_dict(from_dict(data, Appointment))
+        assert "notes" not in data
+        assert out["notes"] is None
+        assert out["created"] == "2025-01-03T00:15:00Z"
+        assert list(out)[-1] == "new_field"
+        assert out["new_field"] is None
 
     def test_from_dict_rejects_bad_data_without_the_value(self) -> None:
         """Bad data raises ResponseDecodeError naming the path, not the value."""

@@ -23,7 +23,10 @@ SPEC_OPS = {
     for path, item in SPEC["paths"].items()
     for method, op in item.items()
 }
-COMMON = ("filters", "sort_by", "page_size", "max_items", "ordered", "deadline", "idempotent")
+COMMON = (
+    *("filters", "sort_by", "page_size", "max_items", "ordered", "start_page", "max_pages"),
+    *("deadline", "idempotent"),
+)
 
 
 def _params(op: dict[str, object]) -> list[dict[str, object]]:

@@ -84,11 +84,32 @@ class TestMapping:
 
     @pytest.mark.parametrize(("status", "code"), [(s, c) for s, _, c in CASES])
     def test_errors_pickle_round_trip(self, status: int, code: str | None) -> None:
-        """Errors survive pickling with every field."""
+        """Errors survive pickling with every field except the server's free text."""
         err = error_from_response(status, {}, _envelope(status, code), method="POST", path="/p", wall_now=0)
-        again = pickle.loads(pickle.dumps(err))
+        data = pickle.dumps(err)
+        again = pickle.loads(data)
         assert type(again) is type(err)
-        assert again.__dict__ == err.__dict__
+        assert b"Something happened" not in data
+        assert b"surname field is required" not in data
+        assert again.detail is None
+        assert [p.field for p in again.validation] == [p.field for p in err.validation]
+        kept = {k: v for k, v in err.__dict__.items() if k not in {"detail", "validation"}}
+        assert {k: v for k, v in again.__dict__.items() if k in kept} == kept
+
+    @pytest.mark.parametrize(("status", "code"), [(s, c) for s, _, c in CASES])
+    def test_str_and_repr_carry_no_server_text(self, status: int, code: str | None) -> None:
+        """str() and repr() show status, code, field names and request_id, never detail or messages."""
+        err = error_from_response(status, {}, _envelope(status, code), method="POST", path="/p", wall_now=0)
+        for text in (str(err), repr(err)):
+            assert "Something happened" not in text
+            assert "surname field is required" not in text
+        text = str(err)
+        assert str(status) in text
+        assert "8b1c-req" in text
+        if code:
+            assert code in text
+        if status == 422:
+            assert "surname" in text
 
     def test_other_errors_pickle(self) -> None:
         """Transport, validation and decode errors pickle too."""

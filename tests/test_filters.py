@@ -15,6 +15,7 @@ from pracsuite_async._filters import (
     F,
     FieldRef,
     Filter,
+    RawFilter,
     encode_filters,
     encode_sort,
 )
@@ -371,18 +372,24 @@ class TestRawStrings:
 
 
 class TestSort:
+    def test_wire_form_is_a_json_array(self) -> None:
+        """sort_by goes out as a compact JSON array (x-pracsuite-wire: json-array), not comma-separated."""
+        assert encode_sort(["appointment_id", "app_time"], {"app_time", "appointment_id"}, None) == (
+            '["appointment_id","app_time"]'
+        )
+
     def test_appends_tie_breaker(self) -> None:
         """The id field is appended so equal sort keys keep a stable order across pages."""
         assert encode_sort(["app_time"], {"app_time", "appointment_id"}, "appointment_id") == (
-            "app_time,appointment_id"
+            '["app_time","appointment_id"]'
         )
 
     @pytest.mark.parametrize(
         ("sort_by", "wire"),
         [
-            (["appointment_id", "app_time"], "appointment_id,app_time"),
-            (["-appointment_id"], "-appointment_id"),
-            (["-app_time", "created"], "-app_time,created,appointment_id"),
+            (["appointment_id", "app_time"], '["appointment_id","app_time"]'),
+            (["-appointment_id"], '["-appointment_id"]'),
+            (["-app_time", "created"], '["-app_time","created","appointment_id"]'),
         ],
     )
     def test_tie_breaker_not_duplicated(self, sort_by: list[str], wire: str) -> None:
@@ -390,9 +397,13 @@ class TestSort:
         allowed = {"app_time", "appointment_id", "created"}
         assert encode_sort(sort_by, allowed, "appointment_id") == wire
 
+    def test_tie_breaker_only_when_sortable(self) -> None:
+        """An id field the operation cannot sort on is not appended (the server would reject it)."""
+        assert encode_sort(["name"], ["name"], "id") == '["name"]'
+
     def test_without_id_field(self) -> None:
         """Without an id field nothing is appended."""
-        assert encode_sort(["name"], ["name", "id"], None) == "name"
+        assert encode_sort(["name"], ["name", "id"], None) == '["name"]'
 
     @pytest.mark.parametrize("sort_by", [[], ()])
     def test_empty_sends_nothing(self, sort_by: list[str]) -> None:
@@ -427,3 +438,39 @@ class TestSort:
         """Entries must be strings."""
         with pytest.raises(RequestTypeError, match="field name"):
             encode_sort([1], {"1"}, None)  # type: ignore[list-item]
+
+
+class TestRawFilter:
+    def test_sent_as_written_for_a_field_the_table_lacks(self) -> None:
+        """A RawFilter passes a field outside the table through as one q[] value, unvalidated."""
+        assert encode_filters([RawFilter("arrival_time:>=2025-01-01T09:00:00")], ALLOWED) == [
+            ("q[]", "arrival_time:>=2025-01-01T09:00:00")
+        ]
+
+    def test_mixes_with_typed_filters(self) -> None:
+        """Raw and typed filters keep their order and are all ANDed as repeated q[]."""
+        encoded = encode_filters([F("business_id") == 5, RawFilter("room_id:!=3"), "archived:=false"], ALLOWED)
+        assert encoded == [("q[]", "business_id:=5"), ("q[]", "room_id:!=3"), ("q[]", "archived:=false")]
+
+    @pytest.mark.parametrize(
+        "bad", ["arrival_time", "arrival_time:", "arrival time:=1", ":=1", "x:^1", "9x:=1", "x:=a\nb", "x:=\x00"]
+    )
+    def test_shape_is_checked(self, bad: str) -> None:
+        """Anything but 'field:OPvalue' is refused at construction, without echoing the text."""
+        with pytest.raises(RequestValidationError) as info:
+            RawFilter(bad)
+        assert bad not in str(info.value)
+
+    def test_not_a_string(self) -> None:
+        """A non-string expression is a RequestTypeError."""
+        with pytest.raises(RequestTypeError):
+            RawFilter(5)  # type: ignore[arg-type]
+
+    def test_value_hidden_from_repr(self) -> None:
+        """The expression may hold patient data, so repr hides it."""
+        assert SECRET not in repr(RawFilter(f"last_name:={SECRET}"))
+
+    def test_a_single_raw_filter_is_not_a_list(self) -> None:
+        """Passing one RawFilter instead of a list is refused, like a single Filter."""
+        with pytest.raises(RequestTypeError):
+            encode_filters(RawFilter("x:=1"), ALLOWED)  # type: ignore[arg-type]

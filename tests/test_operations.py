@@ -219,10 +219,10 @@ def sample_args(endpoint: Endpoint[Any], *, full: bool) -> dict[str, Any]:
         args["filters"] = [
             Filter(f.name, f.operators[0], _filter_value(f.kind, f.values)) for f in endpoint.filters.values()
         ]
-    if full and endpoint.sortable and endpoint.result is not None:
-        fields = _converter.field_names(endpoint.result)
+    if full and endpoint.sortable:
+        fields = endpoint.sort_fields
         preferred = [name for name in endpoint.filters if name in fields]
-        args["sort_by"] = [*preferred, *fields][:2]
+        args["sort_by"] = list(dict.fromkeys([*preferred, *fields]))[:2]
     return args
 
 
@@ -274,7 +274,7 @@ def test_request_validates_against_the_spec(openapi: OpenAPI, op_id: str, *, ful
 
 @pytest.mark.parametrize("op_id", [op for op in OP_IDS if OPERATIONS[op].filters or OPERATIONS[op].sortable])
 def test_list_extras_are_encoded_as_the_spec_says(openapi: OpenAPI, op_id: str) -> None:
-    """``q[]`` is repeated once per filter, ``sort_by`` is one comma-separated value, both as the spec reads them."""
+    """``q[]`` is repeated once per filter, ``sort_by`` is one JSON array (``x-pracsuite-wire: json-array``)."""
     endpoint = OPERATIONS[op_id]
     args = sample_args(endpoint, full=True)
     request = spec_request(build_request(endpoint, args, page=1, page_size=50))
@@ -287,9 +287,10 @@ def test_list_extras_are_encoded_as_the_spec_says(openapi: OpenAPI, op_id: str) 
     assert unmarshalled.errors == []
     if endpoint.sortable:
         assert len(query.getlist("sort_by")) == 1
-        # The id is appended as a tie-breaker so pages stay stable (encode_sort).
-        tie = [endpoint.id_field] if endpoint.id_field and endpoint.id_field not in args["sort_by"] else []
-        assert unmarshalled.parameters.query["sort_by"] == [*args["sort_by"], *tie]
+        # The id is appended as a tie-breaker where sortable, so pages stay stable (encode_sort).
+        id_field = endpoint.id_field
+        tie = [id_field] if id_field in endpoint.sort_fields and id_field not in args["sort_by"] else []
+        assert json.loads(query.getlist("sort_by")[0]) == [*args["sort_by"], *tie]
     if endpoint.filters:
         assert [q.split(":", 1)[0] for q in unmarshalled.parameters.query["q[]"]] == list(endpoint.filters)
 
@@ -349,12 +350,19 @@ class TestValidatorIsLive:
         broken = attrs.evolve(req, params=[("page_size", "101")])
         assert _errors(openapi, spec_request(broken)) != []
 
-    def test_json_style_sort_is_not_the_spec_encoding(self, openapi: OpenAPI) -> None:
-        """The curl samples' JSON-style ``sort_by`` is not what the spec's comma form reads back."""
-        req = build_request(OPERATIONS["listItems"], {})
-        broken = attrs.evolve(req, params=[("sort_by", '["item_id","description"]')])
-        result = openapi.unmarshal_request(spec_request(broken))
-        assert result.parameters.query["sort_by"] != ["item_id", "description"]
+    def test_sort_is_sent_as_a_url_encoded_json_array(self) -> None:
+        """``sort_by`` goes on the wire as the founding document's URL-encoded JSON array."""
+        req = build_request(OPERATIONS["listAppointments"], {"sort_by": ["appointment_id", "app_time"]})
+        url = URL(SPEC_SERVER + req.path).extend_query(req.params)
+        assert url.raw_query_string == "sort_by=%5B%22appointment_id%22,%22app_time%22%5D"
+        assert parse_qsl(url.raw_query_string) == [("sort_by", '["appointment_id","app_time"]')]
+
+    def test_no_sort_unless_asked(self) -> None:
+        """A list call without ``sort_by`` sends none: the API documents no default order to rely on."""
+        for endpoint in OPERATIONS.values():
+            if endpoint.paginated:
+                req = build_request(endpoint, sample_args(endpoint, full=False), page=1, page_size=10)
+                assert "sort_by" not in dict(req.params)
 
 
 # -- table vs spec (what tests/test_codegen.py does not already pin) --------------------------------------
@@ -389,6 +397,29 @@ def test_filter_kinds_and_operators_match_the_spec(op_id: str) -> None:
         # Operators of ``double`` are undocumented (README "Gaps"): the integer comparisons are assumed.
         operators = documented[name].get("operators", list(KIND_OPERATORS["integer"]))
         assert (row.kind, list(row.operators)) == (documented[name]["format"], operators)
+
+
+@pytest.mark.parametrize("op_id", [op for op in OP_IDS if OPERATIONS[op].sortable])
+def test_sort_fields_match_the_spec(op_id: str) -> None:
+    """``sort_fields`` is the spec's ``x-pracsuite-sort-fields`` where listed, else the item's plain scalars."""
+    endpoint = OPERATIONS[op_id]
+    listed = SPEC_OPS[op_id][2].get("x-pracsuite-sort-fields")
+    if listed:
+        assert endpoint.sort_fields == tuple(listed)
+        return
+    assert endpoint.result is not None
+    assert endpoint.sort_fields
+    names = {_wire(f): f for f in attrs.fields(endpoint.result)}
+    for name in endpoint.sort_fields:
+        assert not names[name].metadata.get("phi")
+    assert not {"links", "row_num", "total_rows", "resource_ids", "notes"} & set(endpoint.sort_fields)
+
+
+def test_appointment_lists_sort_on_updated() -> None:
+    """Every appointment list takes ``updated`` (one of the founding document's eight sort fields)."""
+    rows = [e for e in OPERATIONS.values() if e.list_key == "appointments" and e.sortable]
+    assert rows
+    assert all("updated" in e.sort_fields for e in rows)
 
 
 # -- response round trips ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from pracsuite_async._errors import RequestTypeError, RequestValidationError
+from pracsuite_async._errors import PaginationError, PracSuiteError, RequestTypeError, RequestValidationError
 from pracsuite_async._pagination import Page, Pager
 
 T = TypeVar("T")
@@ -77,7 +77,9 @@ class Server:
             start = (number - 1) * self.serve_size
             items = self.records[start : start + self.serve_size]
             total = self.fixed_total if self.fixed_total is not None else len(self.records)
-            return Page(number, items, total if self.report_total else None, start + len(items) < total)
+            # links.next follows the real records; fixed_total only skews total_entries.
+            has_next = start + len(items) < len(self.records)
+            return Page(number, items, total if self.report_total else None, has_next)
         except asyncio.CancelledError:
             self.cancelled.append(number)
             raise
@@ -299,7 +301,7 @@ class TestChangingData:
         assert sorted(server.cancelled) == [4, 5]
 
     async def test_full_page_outranks_a_smaller_total(self) -> None:
-        """Unordered, a full page reporting a tiny total keeps the earlier pages still in flight."""
+        """Unordered, a tiny total cancels only the pages that no links.next proves; the rest still arrive."""
         server = Server(50, gated=True)
         got: list[int] = []
 
@@ -313,10 +315,10 @@ class TestChangingData:
         server.fixed_total = 10
         server.release(3)
         await settle()
-        assert sorted(server.cancelled) == [4, 5]
-        server.release(2)
+        assert sorted(server.cancelled) == [5]  # page 3's links.next proves page 4
+        server.release(2, 4, 5)
         await finish(consumer)
-        assert got == [*range(1, 11), *range(21, 31), *range(11, 21)]
+        assert got == [*range(1, 11), *range(21, 31), *range(11, 21), *range(31, 41), *range(41, 51)]
 
     async def test_shrink_then_grow_refetches_cancelled_pages(self) -> None:
         """Pages cancelled by a shrink are fetched again when the total grows back."""
@@ -345,20 +347,71 @@ class TestDedupe:
         got = await Pager(server.fetch, page_size=10, window=1).collect()
         assert got.count(10) == 2
 
-    @pytest.mark.parametrize("ascending", [False, True])
-    async def test_key_drops_shifted_duplicates(self, ascending: bool) -> None:
-        """With a key, the shifted duplicate is dropped, in both dedupe modes."""
+    async def test_key_drops_shifted_duplicates(self) -> None:
+        """With a key, the shifted duplicate is dropped."""
         server = Server(30)
         server.on_serve = lambda n: server.records.insert(0, 0) if n == 2 else None
-        pager = Pager(server.fetch, page_size=10, window=1, key=lambda x: x, key_ascending=ascending)
+        pager = Pager(server.fetch, page_size=10, window=1, key=lambda x: x)
         assert await pager.collect() == list(range(1, 31))
         assert pager.items_yielded == 30
 
-    async def test_ascending_dedupe_uses_last_key_only(self) -> None:
-        """In ascending mode anything not above the last yielded key is dropped, however old."""
-        fetch = pages_of([1, 2], [2, 3], [1, 4], total=6)
-        pager = Pager(fetch, page_size=2, key=lambda x: x, key_ascending=True)
-        assert await pager.collect() == [1, 2, 3, 4]
+    @pytest.mark.parametrize("order", ["descending", "shuffled", "interleaved"])
+    async def test_no_order_is_assumed(self, order: str) -> None:
+        """Records in any server order are each yielded exactly once: nothing is dropped as "out of order"."""
+        server = Server(250)
+        if order == "descending":
+            server.records.reverse()
+        elif order == "shuffled":
+            random.Random(5).shuffle(server.records)
+        else:
+            server.records = [*range(2, 251, 2), *range(1, 250, 2)]
+        got = await Pager(server.fetch, page_size=10, key=lambda x: x).collect()
+        assert got == server.records
+        assert sorted(got) == list(range(1, 251))
+
+    async def test_duplicate_across_a_page_boundary_in_any_order(self) -> None:
+        """A key seen on the previous page is dropped even when keys go down, and only that one."""
+        fetch = pages_of([9, 7], [7, 3], [8, 1], total=6)
+        assert await Pager(fetch, page_size=2, key=lambda x: x).collect() == [9, 7, 3, 8, 1]
+
+    @pytest.mark.parametrize("bad", [None, {"id": 1}, [1], "7"])
+    async def test_unusable_keys_never_raise_or_drop(self, bad: object) -> None:
+        """Items whose key is None or unhashable are kept as they are, never a raw TypeError."""
+        fetch = pages_of([bad, 1], [bad, 2], [3, bad], total=6)
+        got = await Pager(fetch, page_size=2, key=lambda x: x).collect()
+        if isinstance(bad, str):  # a hashable key still dedupes: "7" seen twice
+            assert got == [bad, 1, 2, 3]
+        else:
+            assert got == [bad, 1, bad, 2, 3, bad]
+
+    async def test_key_memory_stays_flat(self) -> None:
+        """Over a 200-page walk the keys held at once stay a small multiple of the window, not the walk."""
+
+        class Token:
+            live = 0
+
+            def __init__(self, value: int) -> None:
+                self.value = value
+                Token.live += 1
+
+            def __del__(self) -> None:
+                Token.live -= 1
+
+            def __hash__(self) -> int:
+                return hash(self.value)
+
+            def __eq__(self, other: object) -> bool:
+                return isinstance(other, Token) and other.value == self.value
+
+        server = Server(2000)
+        worst = 0
+        count = 0
+        async for _item in Pager(server.fetch, page_size=10, window=3, key=Token):
+            count += 1
+            worst = max(worst, Token.live)
+        assert count == 2000
+        # Dedupe keeps (window + 1) pages of keys, repeat detection (window + 2) page signatures.
+        assert worst <= (2 * 3 + 4) * 10
 
     async def test_key_memory_is_bounded(self) -> None:
         """Keys older than window + 1 pages are forgotten, so memory stays bounded."""
@@ -517,9 +570,9 @@ class TestEarlyExit:
 
     async def test_max_items_tops_up_after_duplicates(self) -> None:
         """When dedupe drops items, max_items fetches further pages until it is reached."""
-        fetch = pages_of([1, 2], [1, 2], [3, 4], [5, 6], total=8)
-        pager = Pager(fetch, page_size=2, max_items=3, key=lambda x: x)
-        assert await pager.collect() == [1, 2, 3]
+        fetch = pages_of([1, 2], [2, 3], [3, 4], [5, 6], total=8)
+        pager = Pager(fetch, page_size=2, max_items=4, key=lambda x: x)
+        assert await pager.collect() == [1, 2, 3, 4]
         assert pager.pages_fetched == 3
 
     async def test_max_items_cancels_in_flight(self) -> None:
@@ -552,6 +605,13 @@ class TestSurface:
         async with pager as items:
             assert [item async for item in items] == expected
 
+    async def test_await_says_how_to_iterate(self) -> None:
+        """Awaiting a pager raises a TypeError that names 'async for' and collect(), and fetches nothing."""
+        server = Server(23)
+        with pytest.raises(TypeError, match=r"async for .*await pager\.collect\(\)"):
+            await Pager(server.fetch, page_size=10)  # type: ignore[misc]
+        assert server.requested == []
+
     async def test_pages_carry_numbers_and_totals(self) -> None:
         """pages() yields Page objects with their numbers, totals and next flags."""
         pages = [p async for p in Pager(Server(23).fetch, page_size=10).pages()]
@@ -581,8 +641,8 @@ class TestSurface:
             ({"page_size": 101}, "page_size"),
             ({"window": 0}, "window"),
             ({"max_items": -1}, "max_items"),
-            ({"key_ascending": True}, "key_ascending"),
-            ({"key_ascending": True, "key": abs, "ordered": False}, "key_ascending"),
+            ({"start_page": 0}, "start_page"),
+            ({"max_pages": 0}, "max_pages"),
         ],
     )
     def test_invalid_arguments(self, kwargs: dict[str, Any], field: str) -> None:
@@ -591,8 +651,142 @@ class TestSurface:
             Pager(Server(1).fetch, **kwargs)
         assert info.value.field == field
 
-    @pytest.mark.parametrize("kwargs", [{"page_size": True}, {"window": 2.0}, {"max_items": "5"}])
+    @pytest.mark.parametrize(
+        "kwargs", [{"page_size": True}, {"window": 2.0}, {"max_items": "5"}, {"start_page": "2"}, {"max_pages": 1.5}]
+    )
     def test_wrong_argument_types(self, kwargs: dict[str, Any]) -> None:
         """Non-integer sizes raise RequestTypeError."""
         with pytest.raises(RequestTypeError):
             Pager(Server(1).fetch, **kwargs)
+
+
+async def drain(pager: Pager[int], into: list[int]) -> None:
+    """Append every item of a walk to ``into``, so items before an error stay visible."""
+    async for item in pager:
+        into.append(item)
+
+
+def ignoring_page(count: int, *, shuffle: bool = False) -> Callable[[int, int], Any]:
+    """A fetcher that serves page 1 whatever page is asked for (optionally reshuffled each time)."""
+    calls = [0]
+
+    async def fetch(number: int, size: int) -> Page[int]:
+        await asyncio.sleep(0)
+        calls[0] += 1
+        items = list(range(1, min(size, count) + 1))
+        if shuffle:
+            random.Random(calls[0]).shuffle(items)
+        return Page(number, items, count, size < count)
+
+    return fetch
+
+
+def claims(count: int, *, total: object, has_next: str = "real") -> Callable[[int, int], Any]:
+    """A fetcher over ``count`` records whose ``total_entries`` is ``total`` and whose next link is
+    ``real`` (there are more records), ``never`` or ``always``."""
+
+    async def fetch(number: int, size: int) -> Page[int]:
+        await asyncio.sleep(0)
+        start = (number - 1) * size
+        items = list(range(start + 1, min(start + size, count) + 1))
+        more = {"real": start + len(items) < count, "never": False, "always": True}[has_next]
+        return Page(number, items, total, more)  # type: ignore[arg-type]
+
+    return fetch
+
+
+class TestServerDisagrees:
+    @pytest.mark.parametrize(
+        ("key", "shuffle"),
+        [(None, False), (lambda x: x, False), (lambda x: x, True)],
+        ids=["no-key", "key", "key-reshuffled"],
+    )
+    async def test_page_ignored_raises(self, key: Callable[[int], int] | None, *, shuffle: bool) -> None:
+        """A server answering every page with page 1 raises PaginationError after page 1, not 100 of 500."""
+        pager = Pager(ignoring_page(500, shuffle=shuffle), page_size=100, key=key)
+        got: list[int] = []
+        with pytest.raises(PaginationError) as info:
+            await drain(pager, got)
+        assert info.value.page == 2
+        assert sorted(got) == list(range(1, 101))
+        assert pager.resume_page == 2
+        assert isinstance(info.value, PracSuiteError)
+
+    async def test_page_ignored_unordered(self) -> None:
+        """Unordered, a repeated page is still recognised whichever neighbour arrives first."""
+        with pytest.raises(PaginationError):
+            await Pager(ignoring_page(500), page_size=100, ordered=False, key=lambda x: x).collect()
+
+    @pytest.mark.parametrize("total", [-5, True, False, "300", 3.0, None])
+    async def test_malformed_total_follows_next(self, total: object) -> None:
+        """A negative, bool or non-int total_entries is ignored and links.next is followed: 300 of 300."""
+        pager = Pager(claims(300, total=total), page_size=100)
+        assert await pager.collect() == list(range(1, 301))
+        assert pager.total_entries is None
+
+    async def test_small_total_with_next_follows_next(self) -> None:
+        """A total saying one page while links.next says more: the walk follows next to the end."""
+        assert await Pager(claims(300, total=100), page_size=100).collect() == list(range(1, 301))
+
+    async def test_next_missing_while_total_says_more(self) -> None:
+        """No links.next but total_entries says 300: the pages the count implies are fetched."""
+        assert await Pager(claims(300, total=300, has_next="never"), page_size=100).collect() == list(range(1, 301))
+
+    async def test_endless_next_is_bounded_by_max_pages(self) -> None:
+        """A server whose links.next never ends raises PaginationError at max_pages after yielding those pages."""
+        pager = Pager(claims(10**9, total=None, has_next="always"), page_size=10, max_pages=5)
+        got: list[int] = []
+        with pytest.raises(PaginationError) as info:
+            await drain(pager, got)
+        assert got == list(range(1, 51))
+        assert info.value.page == 6
+        assert pager.resume_page == 6
+
+    async def test_total_beyond_max_pages_raises(self) -> None:
+        """A count implying more pages than max_pages raises instead of stopping silently."""
+        with pytest.raises(PaginationError):
+            await Pager(claims(100, total=100), page_size=10, max_pages=3).collect()
+
+    async def test_max_pages_exactly_enough(self) -> None:
+        """A walk needing exactly max_pages pages completes without error."""
+        assert await Pager(claims(30, total=30), page_size=10, max_pages=3).collect() == list(range(1, 31))
+
+    async def test_short_page_with_next_continues(self) -> None:
+        """A server capping pages below page_size (short pages with links.next) is followed to the end."""
+
+        async def capped(number: int, size: int) -> Page[int]:
+            del size
+            await asyncio.sleep(0)
+            start = (number - 1) * 5
+            items = list(range(start + 1, min(start + 5, 23) + 1))
+            return Page(number, items, 23, start + len(items) < 23)
+
+        assert await Pager(capped, page_size=10).collect() == list(range(1, 24))
+
+
+class TestResume:
+    async def test_start_page(self) -> None:
+        """start_page begins the walk there and fetches nothing before it."""
+        server = Server(50)
+        pager = Pager(server.fetch, page_size=10, start_page=3)
+        assert await pager.collect() == list(range(21, 51))
+        assert min(server.requested) == 3
+        assert pager.resume_page == 6
+
+    async def test_resume_after_failure_repeats_nothing(self) -> None:
+        """After a failed page, resume_page restarts exactly there: every record once across both walks."""
+        server = Server(50)
+        server.failures[4] = FetchError("page 4")
+        pager = Pager(server.fetch, page_size=10)
+        got: list[int] = []
+        with pytest.raises(FetchError):
+            await drain(pager, got)
+        del server.failures[4]
+        got += await Pager(server.fetch, page_size=10, start_page=pager.resume_page).collect()
+        assert got == list(range(1, 51))
+
+    async def test_start_page_past_the_end(self) -> None:
+        """A start_page beyond the data yields nothing and stops after one request."""
+        server = Server(20)
+        assert await Pager(server.fetch, page_size=10, start_page=7).collect() == []
+        assert server.requested == [7]

@@ -80,4 +80,4 @@ class TestRedaction:
         monkeypatch.setenv("PRACSUITE_VENDOR_KEY", VENDOR_KEY)
         monkeypatch.setenv("PRACSUITE_ACCOUNT_KEY", ACCOUNT_KEY)
         client = PracSuiteClient()
-        assert client._pipeline._headers["A-api-key"] == ACCOUNT_KEY
+        assert client._pipeline._headers.reveal()["A-api-key"] == ACCOUNT_KEY

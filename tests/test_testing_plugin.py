@@ -13,6 +13,7 @@ from pracsuite_async.testing.plugin import (  # noqa: F401
     pracsuite_client,
     pracsuite_simulator,
     pracsuite_simulator_config,
+    pracsuite_simulator_options,
 )
 
 pytest_plugins = ["pytester"]
@@ -34,6 +35,13 @@ class TestFixtures:
         again = await pracsuite_client.appointments.get(first.appointment_id)
         assert again.appointment_id == first.appointment_id
         assert pracsuite_simulator.stats.accepted == 2
+
+    @pytest.mark.parametrize("pracsuite_simulator_options", [{"order": "descending", "ignore_sort": True}])
+    async def test_options_make_the_server_disagree(self, pracsuite_client: PracSuiteClient) -> None:  # noqa: F811
+        """Parametrizing the options fixture reaches the simulator: records arrive in descending id order."""
+        ids = [a.appointment_id async for a in pracsuite_client.appointments.list(page_size=50)]
+        assert ids == sorted(ids, reverse=True)
+        assert len(ids) == 200
 
     def test_default_config_is_small_and_unlimited(self, pracsuite_simulator_config: SimulatorConfig) -> None:  # noqa: F811
         """The default configuration is a small clinic without a rate limit."""

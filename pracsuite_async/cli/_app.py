@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from pracsuite_async import (
+    APIStatusError,
     AuthenticationError,
     ConfigurationError,
     Endpoint,
@@ -33,6 +34,8 @@ from pracsuite_async.cli._export import (
     ExportResult,
     Format,
     atomic_output,
+    check_output,
+    output_format,
     progress_console,
     resolve_resource,
     run_export,
@@ -63,6 +66,19 @@ def _auth_message(exc: AuthenticationError | PermissionDeniedError) -> str:
     return "permission denied (403): a key is missing, or the account key may not read this resource"
 
 
+_VERBOSE = "pracsuite.verbose"
+
+
+def _server_text(exc: PracSuiteError) -> str:
+    # The server's free text may name a patient: shown only when asked for (--verbose).
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not ctx.meta.get(_VERBOSE) or not isinstance(exc, APIStatusError):
+        return ""
+    notes = [exc.detail] if exc.detail else []
+    notes += [f"{p.field}: {p.message}" for p in exc.validation if p.message]
+    return f" (server: {'; '.join(notes)})" if notes else ""
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion, turning every known failure into its exit status."""
     try:
@@ -70,11 +86,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except CommandLineError as exc:
         _fail(EXIT_USAGE, str(exc))
     except (AuthenticationError, PermissionDeniedError) as exc:
-        _fail(EXIT_AUTH, _auth_message(exc))
+        _fail(EXIT_AUTH, _auth_message(exc) + _server_text(exc))
     except (RequestValidationError, ConfigurationError) as exc:
         _fail(EXIT_USAGE, str(exc))
     except PracSuiteError as exc:
-        _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}")
+        _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}{_server_text(exc)}")
     except OSError as exc:
         _fail(EXIT_ERROR, f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
@@ -83,12 +99,18 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="pracsuite")
-def app() -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True,
+    help="On an API error, also print the server's detail text (it may name a patient).",
+)
+@click.pass_context
+def app(ctx: click.Context, *, verbose: bool) -> None:
     """Tools for the PracSuite API v1: export any listable resource, serve the simulator, run the demo.
 
     Exit status: 0 success, 1 other failure, 2 bad input, 3 authentication or
     permission failure, 130 interrupted.
     """
+    ctx.meta[_VERBOSE] = verbose
 
 
 # ---------------------------------------------------------------------------- export
@@ -98,7 +120,8 @@ def _check_usage(
     resource: str, out: Path, fmt: str | None, filters: Sequence[str], since: str | None
 ) -> tuple[Endpoint[Any], Format, list[Filter | str]]:
     endpoint = resolve_resource(resource)
-    chosen: Format = "csv" if (fmt or out.suffix.lower().lstrip(".")) == "csv" else "jsonl"
+    chosen = output_format(out, fmt)
+    check_output(out)
     wanted: list[Filter | str] = list(filters)
     if since is not None:
         wanted.append(since_filter(endpoint, since))
@@ -145,15 +168,15 @@ async def _export(
             return await run_export(client, pager, sink, progress)
 
 
-@app.command(short_help="Export a resource to a JSONL or CSV file, with a progress bar.")
+@app.command(short_help="Export a resource to a JSONL, JSON or CSV file, with a progress bar.")
 @click.argument("resource")
 @click.option(
     "--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write; replaced atomically when the export completes.",
+    help="File to write (.jsonl, .json or .csv); replaced atomically when the export completes.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
-    help="Output format  [default: csv for a .csv file, else jsonl]",
+    "--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default=None,
+    help="Output format, for a file whose extension does not say  [default: from the extension]",
 )
 @click.option(
     "--filter", "filters", multiple=True, metavar="FIELD:OPVALUE",
@@ -183,9 +206,11 @@ def export(
     account_key: str | None,
     quiet: bool,
 ) -> None:
-    """Export every RESOURCE record (appointments, patients, ...) to a JSONL or CSV file.
+    """Export every RESOURCE record (appointments, patients, ...) to a JSONL, JSON or CSV file.
 
-    CSV has one column per top-level field; nested values are JSON-encoded.
+    The format follows the extension of --out: .jsonl (one record per line), .json
+    (one array) or .csv (one column per top-level field; nested values are
+    JSON-encoded); --format names it for any other file name.
     Prefer the environment variables to the key options: command lines are visible
     to other users of the machine.
     """
@@ -211,6 +236,96 @@ def export(
             "records changed during the export",
             err=True,
         )
+
+
+# ---------------------------------------------------------------------------- sync
+
+
+async def _sync(
+    *,
+    sink: Any,
+    options: Any,
+    rate: float | None,
+    base_url: str,
+    vendor_key: str,
+    account_key: str,
+    quiet: bool,
+) -> Any:
+    from pracsuite_async.cli._sync import run_sync  # noqa: PLC0415 - loads the sync engine
+
+    async with PracSuiteClient(vendor_key, account_key, base_url=base_url, rate_limit=rate) as client:
+        return await run_sync(client, sink, options, progress_console(), quiet=quiet)
+
+
+@app.command(name="sync", short_help="Mirror resources incrementally into SQLite, PostgreSQL or JSONL.")
+@click.argument("resources", nargs=-1, required=True, metavar="RESOURCE...")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite mirror file  [default: mirror.sqlite]")
+@click.option("--postgres", metavar="DSN", default=None, envvar="PRACSUITE_SYNC_POSTGRES",
+              help="PostgreSQL mirror (needs the postgres extra), e.g. postgresql://user@host/db.")
+@click.option("--jsonl", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of JSONL files, one per resource.")
+@click.option("--account", default="default", show_default=True,
+              help="Name of the clinic in the mirror (checkpoints and leases are per account).")
+@click.option("--overlap", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds each run looks back before its checkpoint (clock skew, late commits).")
+@click.option("--reconcile-every", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Hours between full walks that remove rows the API no longer lists.")
+@click.option("--full", is_flag=True, help="Run the full reconcile walk now.")
+@click.option("--page-size", type=click.IntRange(1, 100), default=100, show_default=True)
+@click.option("--rate", type=float, default=None,
+              help="Requests per second the API allows  [default: discover it, starting at 5/s]")
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="API root URL.")
+@click.option("--vendor-key", envvar=ENV_VENDOR_KEY, show_envvar=True, help="Vendor key (x-api-key).")
+@click.option("--account-key", envvar=ENV_ACCOUNT_KEY, show_envvar=True, help="Clinic key (A-api-key).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def sync_command(
+    *,
+    resources: tuple[str, ...],
+    db: Path | None,
+    postgres: str | None,
+    jsonl: Path | None,
+    account: str,
+    overlap: float,
+    reconcile_every: float,
+    full: bool,
+    page_size: int,
+    rate: float | None,
+    base_url: str,
+    vendor_key: str | None,
+    account_key: str | None,
+    quiet: bool,
+) -> None:
+    """Mirror each RESOURCE (appointments, patients, ...) incrementally; safe to kill and re-run.
+
+    Each run fetches what changed since the last one (plus the overlap), upserts it
+    with its checkpoint in one transaction, applies deletions, and every
+    --reconcile-every hours walks everything to drop rows the API no longer lists.
+    Workers sharing a mirror never sync the same resource at once.
+    """
+    from pracsuite_async.cli._sync import SyncOptions, make_sink, resolve_names, summary_line  # noqa: PLC0415
+
+    try:
+        names = resolve_names(resources)
+        sink = make_sink(db, postgres, jsonl)
+        vendor_key, account_key = _require_keys(vendor_key, account_key)
+    except (ValueError, CommandLineError) as exc:
+        _fail(EXIT_USAGE, str(exc))
+    options = SyncOptions(
+        names, account=account, overlap=overlap, reconcile_every=reconcile_every, full=full,
+        page_size=page_size,
+    )
+    result = run(
+        _sync(sink=sink, options=options, rate=rate, base_url=base_url, vendor_key=vendor_key,
+              account_key=account_key, quiet=quiet)
+    )
+    click.echo(summary_line(result))
+    for r in result.resources:
+        if r.status == "leased":
+            click.echo(f"note: {r.resource} skipped: another worker holds its lease", err=True)
+        elif r.status == "partial":
+            note = "kept changing during the walk; the next run continues it"
+            click.echo(f"note: {r.resource} {note}", err=True)
 
 
 # ---------------------------------------------------------------------------- simulator
@@ -273,7 +388,24 @@ def _simulator_config(**kwargs: Any) -> Any:
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the JSONL export here  [default: a temporary file, removed afterwards]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def demo(*, records: int, rate: float, burst: int, adaptive: bool, out: Path | None, quiet: bool) -> None:
+@click.option("--sync", "sync_mirror", is_flag=True,
+              help="Mirror appointments and patients into SQLite twice (the second run writes nothing).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --sync: keep the SQLite mirror here  [default: a temporary file]")
+@click.option("--faults", default="", metavar="KIND:P,...",
+              help="With --sync: faults the simulator injects, e.g. '500:0.10,reset:0.02,trunc:0.01'.")
+def demo(
+    *,
+    records: int,
+    rate: float,
+    burst: int,
+    adaptive: bool,
+    out: Path | None,
+    quiet: bool,
+    sync_mirror: bool,
+    db: Path | None,
+    faults: str,
+) -> None:
     """Export every appointment from an in-process simulator, then verify the file.
 
     Starts a simulator enforcing RATE requests/s, walks all appointments
@@ -281,8 +413,24 @@ def demo(*, records: int, rate: float, burst: int, adaptive: bool, out: Path | N
     against the simulator's data (count, duplicates, missing ids) and prints the
     achieved request rate against the limit. Exits 0 only if verification passes.
     """
+    if sync_mirror:
+        from pracsuite_async.cli._sync import run_sync_demo  # noqa: PLC0415 - loads the simulator
+
+        try:
+            _simulator_config(faults=faults)
+        except ValueError as exc:
+            _fail(EXIT_USAGE, str(exc))
+        if not run(run_sync_demo(records=records, rate=rate, db=db, quiet=quiet, faults=faults)):
+            raise click.exceptions.Exit(EXIT_ERROR)
+        return
     from pracsuite_async.cli._demo import run_demo  # noqa: PLC0415 - loads the simulator
 
+    if out is not None:
+        try:
+            output_format(out, "jsonl")  # the demo verifies what it wrote, which it reads as JSONL
+            check_output(out)
+        except CommandLineError as exc:
+            _fail(EXIT_USAGE, str(exc))
     passed = run(run_demo(records=records, rate=rate, burst=burst, adaptive=adaptive, out=out, quiet=quiet))
     if not passed:
         raise click.exceptions.Exit(EXIT_ERROR)

@@ -192,6 +192,7 @@ async def serve_simulator(config: SimulatorConfig, host: str, port: int, console
             # These are the simulator's fixed demo keys, not secrets: printing them is the point.
             say(f"  export PRACSUITE_VENDOR_KEY={config.vendor_keys[0]}")
             say(f"  export PRACSUITE_ACCOUNT_KEY={config.account_keys[0]}")
+            say(f"  export PRACSUITE_BASE_URL={simulator.base_url}  # read by the README's examples")
             say(f"  pracsuite export appointments --base-url {simulator.base_url} --out appointments.jsonl")
             say("Ctrl-C stops it.")
             await stop.wait()

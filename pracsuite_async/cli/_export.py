@@ -2,8 +2,8 @@
 
 It finds the listable resources in :data:`~pracsuite_async.OPERATIONS`, turns
 ``--since`` into a filter, streams a :class:`~pracsuite_async.Pager` page by page
-into an atomic JSONL or CSV file and keeps a rich progress bar up to date. Records
-never reach the terminal: only counts, rates and file names are shown.
+into an atomic JSONL, JSON or CSV file and keeps a rich progress bar up to date.
+Records never reach the terminal: only counts, rates and file names are shown.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -40,15 +40,22 @@ __all__ = [
     "ExportResult",
     "Format",
     "CommandLineError",
+    "OutputError",
     "atomic_output",
+    "check_output",
     "listable_resources",
+    "output_format",
     "progress_console",
     "resolve_resource",
     "run_export",
     "since_filter",
 ]
 
-Format = Literal["jsonl", "csv"]
+Format = Literal["jsonl", "json", "csv"]
+
+#: Output formats by file extension (``.json`` is one JSON array, ``.jsonl`` one record per line).
+FORMATS: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}
+_FORMAT_NAMES: dict[str, Format] = {"jsonl": "jsonl", "json": "json", "csv": "csv"}
 
 #: Timestamp fields ``--since`` filters on, best first: the last change, else creation.
 SINCE_FIELDS = ("updated", "modified", "created")
@@ -56,6 +63,54 @@ SINCE_FIELDS = ("updated", "modified", "created")
 
 class CommandLineError(Exception):
     """Bad command-line input found by the CLI itself; exits with status 2."""
+
+
+class OutputError(CommandLineError):
+    """The ``--out`` file cannot be written (missing directory, no permission, not a file).
+
+    The message names the path the user gave, never the temporary file beside it.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        """Say why ``path`` cannot be written."""
+        super().__init__(f"--out: cannot write {path}: {reason}")
+
+
+def output_format(path: Path, fmt: str | None) -> Format:
+    """The format to write ``path`` in: the one its extension names, else ``fmt`` (``--format``).
+
+    Raises:
+        CommandLineError: the extension is unknown and no ``fmt`` was given, or
+            ``fmt`` contradicts the extension.
+    """
+    by_extension = FORMATS.get(path.suffix.lower())
+    known = ".jsonl, .json or .csv"
+    if fmt is None:
+        if by_extension is None:
+            what = f"the file type {path.suffix.lower()!r}" if path.suffix else "a file without an extension"
+            msg = f"--out: cannot write {what}; name a {known} file, or pass --format"
+            raise CommandLineError(msg)
+        return by_extension
+    if by_extension is not None and by_extension != fmt:
+        msg = f"--format {fmt} contradicts the {path.suffix.lower()} extension of --out"
+        raise CommandLineError(msg)
+    named = _FORMAT_NAMES.get(fmt)
+    if named is None:
+        msg = f"--format must be one of: {', '.join(_FORMAT_NAMES)}"
+        raise CommandLineError(msg)
+    return named
+
+
+def check_output(path: Path) -> None:
+    """Refuse an ``--out`` path that cannot be written, before any request is sent.
+
+    Raises:
+        OutputError: its directory does not exist, or the path is a directory.
+    """
+    if path.is_dir():
+        raise OutputError(path, "it is a directory")
+    if not path.parent.is_dir():
+        raise OutputError(path, f"the directory {path.parent} does not exist")
 
 
 @attrs.frozen
@@ -177,6 +232,24 @@ class _JsonlSink:
         """Nothing to do: every line is final when written."""
 
 
+class _JsonArraySink:
+    """One JSON array, written a page at a time; a record per line keeps it readable and greppable."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._separator = "[\n"
+
+    def write(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        chunk = ",\n".join(_dumps(row) for row in rows)
+        if chunk:
+            self._stream.write(self._separator + chunk)
+            self._separator = ",\n"
+
+    def finish(self) -> None:
+        """Close the array (an export without records is ``[]``)."""
+        self._stream.write("[]\n" if self._separator == "[\n" else "\n]\n")
+
+
 class _CsvSink:
     """Records are spooled as JSON lines; the CSV is written at the end.
 
@@ -205,7 +278,12 @@ class _CsvSink:
             writer.writerow({key: _cell(value) for key, value in row.items()})
 
 
-Sink = _JsonlSink | _CsvSink
+Sink = _JsonlSink | _JsonArraySink | _CsvSink
+
+
+def _reason(exc: OSError) -> str:
+    # strerror alone: str(exc) would name the temporary file, which the user never chose.
+    return (exc.strerror or type(exc).__name__).lower()
 
 
 def _unlink(path: str) -> None:
@@ -220,9 +298,16 @@ def atomic_output(path: Path, fmt: Format) -> Iterator[Sink]:
     An interrupted or failed export removes its temporary file, so ``path`` is
     either the complete export or whatever was there before. The file is created
     readable by its owner only (``mkstemp``), which suits patient data.
+
+    Raises:
+        OutputError: the file cannot be created or renamed into place; the message
+            names ``path``, not the temporary file.
     """
     directory = path.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        raise OutputError(path, _reason(exc)) from None
     spool_name: str | None = None
     try:
         # newline="": the csv module writes its own line endings.
@@ -236,15 +321,17 @@ def atomic_output(path: Path, fmt: Format) -> Iterator[Sink]:
                     yield sink
                     sink.finish()
             else:
-                sink = _JsonlSink(stream)
+                sink = _JsonArraySink(stream) if fmt == "json" else _JsonlSink(stream)
                 yield sink
                 sink.finish()
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         # BaseException: Ctrl-C and task cancellation must not leave the part file behind.
         _unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename in {tmp, spool_name}:
+            raise OutputError(path, _reason(exc)) from None
         raise
     finally:
         if spool_name is not None:
@@ -264,23 +351,36 @@ def progress_console() -> Console:
 
 
 class ExportProgress:
-    """A live progress bar: records of total, pages, request rate, limiter waits, retries, ETA.
+    """A live progress bar: records of total, pages, request rate, limiter wait, retries, ETA.
+
+    The request rate and the limiter wait are current figures, over the last
+    :attr:`RATE_WINDOW` seconds: ``limiter wait 0.8s/req`` is how long each request
+    sent in that window waited for the rate limiter, on average (the client's
+    ``stats.rate_limit_wait`` is the sum over all requests, which grows far faster
+    than the clock when many requests wait at once).
 
     It draws on ``console`` (stderr by default) and redraws in place on a terminal;
     elsewhere rich prints only the final state, so logs get one line, not one per page.
     """
 
-    #: Seconds of history behind the request-rate figure.
+    #: Seconds of history behind the request-rate and limiter-wait figures.
     RATE_WINDOW = 5.0
 
-    def __init__(self, console: Console, description: str, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        console: Console,
+        description: str,
+        *,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TextColumn("{task.fields[pages]} pages"),
             TextColumn("{task.fields[rate]:5.1f} req/s"),
-            TextColumn("limiter waits {task.fields[wait]:.0f}s"),
+            TextColumn("limiter wait {task.fields[wait]:.2f}s/req"),
             TextColumn("{task.fields[retries]} retries"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
@@ -291,7 +391,10 @@ class ExportProgress:
         self._task: TaskID = self._progress.add_task(
             description, total=None, pages=0, rate=0.0, wait=0.0, retries=0
         )
-        self._samples: deque[tuple[float, int]] = deque()
+        #: (monotonic time, requests sent, summed limiter wait) at each update.
+        self._samples: deque[tuple[float, int, float]] = deque()
+        self._wait = 0.0
+        self._clock = clock
 
     def __enter__(self) -> ExportProgress:
         self._progress.start()
@@ -300,24 +403,29 @@ class ExportProgress:
     def __exit__(self, *exc_info: object) -> None:
         self._progress.stop()
 
-    def _rate(self, requests: int) -> float:
-        now = time.monotonic()
+    def _window(self, stats: ClientStats) -> tuple[float, float]:
+        """Requests per second and mean limiter wait per request over the last window."""
+        now = self._clock()
         samples = self._samples
-        samples.append((now, requests))
+        samples.append((now, stats.requests_sent, stats.rate_limit_wait))
         while len(samples) > 2 and now - samples[0][0] > self.RATE_WINDOW:
             samples.popleft()
-        (t0, n0), (t1, n1) = samples[0], samples[-1]
-        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+        (t0, n0, w0), (t1, n1, w1) = samples[0], samples[-1]
+        if n1 > n0:
+            # No request in the window (a long 429 pause) keeps the last figure, not 0.
+            self._wait = (w1 - w0) / (n1 - n0)
+        return ((n1 - n0) / (t1 - t0) if t1 > t0 else 0.0), self._wait
 
     def update(self, *, records: int, pages: int, total: int | None, stats: ClientStats) -> None:
         """Show the latest counts; ``total`` (``total_entries``) sizes the bar and the ETA."""
+        rate, wait = self._window(stats)
         self._progress.update(
             self._task,
             completed=records,
             total=total,
             pages=pages,
-            rate=self._rate(stats.requests_sent),
-            wait=stats.rate_limit_wait,
+            rate=rate,
+            wait=wait,
             retries=stats.retries,
         )
 

@@ -7,13 +7,13 @@ turns that into a validated request, a pipeline call and typed models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from operator import attrgetter
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from pracsuite_async._clock import Deadline, check_deadline
 from pracsuite_async._endpoints import Endpoint
 from pracsuite_async._errors import ResponseDecodeError
-from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Page, Pager, walk_deadline
 from pracsuite_async._serialize import decode, decode_list
 from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
 
@@ -47,27 +47,48 @@ class Resource:
         return f"<{type(self).__name__} of {self._client!r}>"
 
     async def _call(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> T:
-        """Validate, send and decode a single-response operation."""
+        """Validate, send and decode a single-response operation.
+
+        ``args["deadline"]`` is seconds, ``None`` (the client's default) or, from the
+        multi-request helpers, the :class:`Deadline` of the operation the call is part of.
+        """
+        client = self._client
+        client._ensure_usable()  # the client's own lifecycle
         req = build_request(endpoint, args)
-        data = await self._client._pipeline.call(  # the client's own machinery
+        data = await client._pipeline.call(  # the client's own machinery
             req,
-            deadline=cast("float | None", args.get("deadline")),
+            deadline=cast("float | Deadline | None", args.get("deadline")),
             idempotent=cast("bool | None", args.get("idempotent")),
         )
         return _decode(endpoint, req, data)
 
     def _list(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> Pager[T]:
-        """A :class:`Pager` over a paginated list operation; arguments are validated now."""
+        """A :class:`Pager` over a paginated list operation; arguments are validated now.
+
+        An explicit ``deadline`` bounds each whole walk (one :class:`Deadline` shared by
+        all its page fetches, from the first fetch to the last item); without one, each
+        page fetch gets the client's default deadline, as a walk has no natural length.
+        """
+        client = self._client
+        client._ensure_open()  # the client's own lifecycle
         page_size = check_page_size(args.get("page_size", 100))
-        build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
-        pipeline = self._client._pipeline  # the client's own machinery
-        deadline = cast("float | None", args.get("deadline"))
+        first = build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
+        pipeline = client._pipeline  # the client's own machinery
+        given = args.get("deadline")
+        seconds = None if isinstance(given, Deadline) else check_deadline(given)
+
+        def start() -> Deadline:
+            if isinstance(given, Deadline):
+                return given  # part of a larger operation: shared, never restarted
+            return pipeline.budget(seconds, method=first.method, path=first.path)
         list_key = cast("str", endpoint.list_key)
         result = cast("type[T]", endpoint.result)
 
         async def fetch(number: int, size: int) -> Page[T]:
+            client._ensure_usable()
             req = build_request(endpoint, args, page=number, page_size=size)
-            data = await pipeline.call(req, deadline=deadline, idempotent=None)
+            with client._owned_task():
+                data = await pipeline.call(req, deadline=walk_deadline(), idempotent=None)
             if not isinstance(data, dict):
                 msg = "list response is not a JSON object"
                 raise ResponseDecodeError(msg, method=req.method, path=req.path)
@@ -75,19 +96,30 @@ class Resource:
             total = data.get("total_entries")
             links = data.get("links")
             has_next = bool(links.get("next")) if isinstance(links, dict) else False
+            # A malformed total (-5, true, "3") is passed on as is: the Pager ignores it
+            # and follows links.next instead of truncating the walk.
             return Page(number, items, total if isinstance(total, int) else None, has_next)
 
-        ordered = cast("bool", args.get("ordered", True))
-        # Only a walk that build_request sorted by the id (a sortable list without
-        # sort_by) is in ascending id order; any other walk drops duplicates by
-        # remembering recent keys.
-        id_sorted = endpoint.sortable and endpoint.id_field is not None and not args.get("sort_by")
         return Pager(
             fetch,
             page_size=page_size,
             window=self._client.page_window,
-            ordered=ordered,
+            ordered=cast("bool", args.get("ordered", True)),
             max_items=cast("int | None", args.get("max_items")),
-            key=attrgetter(endpoint.id_field) if endpoint.id_field else None,
-            key_ascending=id_sorted and ordered,
+            key=_id_key(endpoint.id_field) if endpoint.id_field else None,
+            start_page=cast("int", args.get("start_page", 1)),
+            max_pages=cast("int | None", args.get("max_pages", DEFAULT_MAX_PAGES)),
+            deadline=start if given is not None else None,
         )
+
+
+def _id_key(field: str) -> Callable[[Any], int | None]:
+    """The dedupe key of a record: its id when that is an integer, else ``None`` (never dropped)."""
+
+    def key(item: Any) -> int | None:
+        value = getattr(item, field, None)
+        # A null, string or object id must not break the walk (or be mistaken for
+        # another record's id); such a record is kept as it is.
+        return value if type(value) is int else None
+
+    return key

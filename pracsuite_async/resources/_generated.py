@@ -8,7 +8,8 @@ Ids are positional, everything else keyword-only; an argument left at ``UNSET`` 
 sent. Every method takes ``deadline`` (seconds for the whole call, waits and retries
 included); writes take ``idempotent=True`` to allow retrying after an ambiguous failure.
 List methods take ``filters`` (``q[]`` conditions, see :func:`~pracsuite_async.F`),
-``sort_by`` (field names), ``page_size`` (1..100), ``max_items`` and ``ordered``.
+``sort_by`` (field names), ``page_size`` (1..100), ``max_items`` and ``ordered``,
+``start_page`` (resume a walk) and ``max_pages`` (a safety bound; see :class:`Pager`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from pracsuite_async import _endpoints
-from pracsuite_async._filters import Filter
-from pracsuite_async._pagination import Pager
+from pracsuite_async._filters import Filter, RawFilter
+from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Pager
 from pracsuite_async._types import UNSET, UnsetType
 from pracsuite_async.models import (
     Appointment,
@@ -76,11 +77,13 @@ class AppointmentBook(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AppointmentBookEntry]:
         """List appointment book entries.
@@ -101,11 +104,13 @@ class Appointments(AppointmentBooking, _base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List appointments.
@@ -308,6 +313,8 @@ class Appointments(AppointmentBooking, _base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Resource]:
         """List resources of an appointment."""
@@ -322,11 +329,13 @@ class Notes(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Note]:
         """List appointment-book notes.
@@ -372,6 +381,8 @@ class Notes(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Resource]:
         """List resources of a note."""
@@ -386,11 +397,13 @@ class RuleOuts(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[RuleOut]:
         """List rule outs.
@@ -459,6 +472,8 @@ class GroupAppointments(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Resource]:
         """List resources of a group appointment."""
@@ -472,6 +487,8 @@ class GroupAppointments(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[GroupAppointmentMember]:
         """List members of a group appointment."""
@@ -487,11 +504,13 @@ class CancelledAppointments(_base.Resource):
         self,
         *,
         include_deletions: bool | UnsetType = UNSET,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[CancelledAppointment]:
         """List cancelled appointments.
@@ -527,6 +546,8 @@ class CancellationReasons(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[CancellationReason]:
         """List cancellation reasons."""
@@ -545,6 +566,8 @@ class RescheduleReasons(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[RescheduleReason]:
         """List reschedule reasons."""
@@ -559,11 +582,13 @@ class AppointmentTypes(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AppointmentType]:
         """List appointment types.
@@ -585,11 +610,13 @@ class AppointmentTypes(_base.Resource):
         self,
         appointment_type_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List appointments of an appointment type.
@@ -607,6 +634,8 @@ class AppointmentTypes(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Resource]:
         """List default resources of an appointment type."""
@@ -625,6 +654,8 @@ class AppointmentStatuses(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AppointmentStatus]:
         """List appointment statuses."""
@@ -657,6 +688,8 @@ class AvailableAppointments(AvailabilitySearch, _base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AvailableAppointment]:
         """Search free appointment times.
@@ -727,6 +760,8 @@ class AvailableGroupAppointments(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AvailableGroupAppointment]:
         """Search group appointments with free places.
@@ -773,11 +808,13 @@ class Businesses(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Business]:
         """List businesses (clinic locations).
@@ -799,11 +836,13 @@ class Businesses(_base.Resource):
         self,
         business_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List appointments at a business.
@@ -817,11 +856,13 @@ class Businesses(_base.Resource):
         self,
         business_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Practitioner]:
         """List practitioners linked to a business.
@@ -843,6 +884,8 @@ class FeeCategories(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[FeeCategory]:
         """List fee categories."""
@@ -857,11 +900,13 @@ class Items(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Item]:
         """List billable items.
@@ -888,11 +933,13 @@ class ItemGroups(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[ItemGroup]:
         """List item groups.
@@ -914,11 +961,13 @@ class ItemGroups(_base.Resource):
         self,
         item_group_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Item]:
         """List items in an item group.
@@ -936,11 +985,13 @@ class Patients(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Patient]:
         """List/search patients.
@@ -1062,11 +1113,13 @@ class Patients(_base.Resource):
         self,
         client_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List a patient's appointments.
@@ -1080,11 +1133,13 @@ class Patients(_base.Resource):
         self,
         client_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientAccount]:
         """List a patient's accounts.
@@ -1101,6 +1156,8 @@ class Patients(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Invoice]:
         """List a patient's invoices."""
@@ -1114,6 +1171,8 @@ class Patients(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientAttachment]:
         """List a patient's attachments."""
@@ -1127,6 +1186,8 @@ class Patients(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientAttachmentFolder]:
         """List a patient's attachment folders."""
@@ -1140,6 +1201,8 @@ class Patients(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientContact]:
         """List a patient's contacts."""
@@ -1166,11 +1229,13 @@ class PatientAccounts(_base.Resource):
         client_id: int,
         account_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Invoice]:
         """List invoices of a patient account.
@@ -1185,11 +1250,13 @@ class PatientAccounts(_base.Resource):
         client_id: int,
         account_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Payment]:
         """List payments of a patient account.
@@ -1307,6 +1374,8 @@ class PatientAttachmentFolders(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientAttachment]:
         """List attachments in a folder."""
@@ -1321,11 +1390,13 @@ class PatientContacts(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[PatientContact]:
         """List patient contacts.
@@ -1353,11 +1424,13 @@ class Practitioners(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Practitioner]:
         """List practitioners.
@@ -1379,11 +1452,13 @@ class Practitioners(_base.Resource):
         self,
         practitioner_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List a practitioner's appointments.
@@ -1396,11 +1471,13 @@ class Practitioners(_base.Resource):
         self,
         practitioner_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Profession]:
         """List a practitioner's professions.
@@ -1420,11 +1497,13 @@ class Professions(_base.Resource):
     def list(
         self,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Profession]:
         """List professions.
@@ -1446,11 +1525,13 @@ class Professions(_base.Resource):
         self,
         profession_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List appointments for a profession.
@@ -1464,11 +1545,13 @@ class Professions(_base.Resource):
         self,
         profession_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[AppointmentType]:
         """List appointment types of a profession.
@@ -1481,11 +1564,13 @@ class Professions(_base.Resource):
         self,
         profession_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Practitioner]:
         """List practitioners of a profession.
@@ -1507,6 +1592,8 @@ class Pronouns(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Pronoun]:
         """List pronouns."""
@@ -1525,6 +1612,8 @@ class Sexes(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Sex]:
         """List sexes."""
@@ -1543,6 +1632,8 @@ class Resources(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Resource]:
         """List resources (rooms/equipment)."""
@@ -1561,11 +1652,13 @@ class Resources(_base.Resource):
         self,
         resource_id: int,
         *,
-        filters: Sequence[Filter | str] = (),
+        filters: Sequence[Filter | RawFilter | str] = (),
         sort_by: Sequence[str] | None = None,
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[Appointment]:
         """List appointments using a resource.
@@ -1588,6 +1681,8 @@ class TagCategories(_base.Resource):
         page_size: int = 100,
         max_items: int | None = None,
         ordered: bool = True,
+        start_page: int = 1,
+        max_pages: int | None = DEFAULT_MAX_PAGES,
         deadline: float | None = None,
     ) -> Pager[TagCategory]:
         """List tag categories.

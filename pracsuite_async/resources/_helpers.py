@@ -12,36 +12,67 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import TYPE_CHECKING
+import random
+from collections.abc import Coroutine, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pracsuite_async import _endpoints
+from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import (
     APIStatusError,
     ConflictError,
+    NoAvailabilityError,
     RequestTypeError,
     RequestValidationError,
+    ResponseDecodeError,
     error_for_status,
 )
-from pracsuite_async._transport import ExternalTransport
+from pracsuite_async._transport import ExternalTransport, check_presigned_url
 from pracsuite_async._types import UNSET, UnsetType
+from pracsuite_async._wire import build_request
+from pracsuite_async.resources._base import Resource
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
-    from pracsuite_async.models import Appointment, AvailableAppointment
+    from pracsuite_async.models import Appointment, AppointmentLite, AvailableAppointment
 
 __all__ = ["AppointmentBooking", "AttachmentTransfer", "AvailabilitySearch"]
 
 logger = logging.getLogger("pracsuite_async")
 
+T = TypeVar("T")
+
 #: The API answers availability for at most 7 days at a time (README "Availability").
 MAX_WINDOW_DAYS = 7
 #: Presigned uploads above 100 MB are rejected by storage (README "Attachments upload").
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+#: After its n-th conflict, ``book`` picks at random among the ``BOOK_SPREAD ** n``
+#: earliest free slots. Bookers in other processes share nothing with this one; without
+#: the spread they would all re-try the same earliest slot and one would win per round.
+BOOK_SPREAD = 4
+#: ``book`` keeps back this much of its deadline (at most a third of what is left)
+#: to release its hold when finalising fails, so the release fits inside the deadline.
+RELEASE_RESERVE = 1.0
+#: Seconds a release may take when ``book`` has no deadline (one small POST).
+RELEASE_TIMEOUT = 5.0
+
+#: What identifies a slot for ``book``: one practitioner's column at one time.
+SlotKey = tuple[datetime | None, int | None, int | None]
 
 
-def _windows(start: date, end: date) -> list[tuple[date, date]]:
+def _check_day(name: str, value: object) -> date:
+    # A datetime is a date subclass, but comparing one with a date raises TypeError.
+    if isinstance(value, datetime) or not isinstance(value, date):
+        rule = "must be a date (not a datetime)"
+        raise RequestTypeError(name, rule)
+    return value
+
+
+def _windows(start: object, end: object) -> list[tuple[date, date]]:
     """Consecutive windows of at most 7 days apart (``to - from <= 7``), covering start..end."""
+    start, end = _check_day("from_", start), _check_day("to", end)
     if end < start:
         field, rule = "to", "must not be before from_"
         raise RequestValidationError(field, rule)
@@ -57,11 +88,25 @@ def _or_unset(value: int | None) -> int | UnsetType:
     return UNSET if value is None else value
 
 
-class AvailabilitySearch:
+async def _all(aws: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Await concurrently as one unit: the first failure (or a cancel) stops all the others.
+
+    ``asyncio.TaskGroup`` cancels and awaits the siblings of a failed task, so nothing
+    of the operation keeps running or sending; the first error is raised as itself,
+    not wrapped in an ``ExceptionGroup``.
+    """
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(aw) for aw in aws]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
+
+
+class AvailabilitySearch(Resource):
     """Mixin of ``client.available_appointments``: free slots over any range."""
 
     __slots__ = ()
-    _client: PracSuiteClient
 
     async def search(
         self,
@@ -85,23 +130,36 @@ class AvailabilitySearch:
         The range is split into the API's 7-day windows, fetched concurrently
         (through the client's limiter) and merged in time order, then by
         practitioner and column. Arguments are as for :meth:`list`; all windows are
-        validated before any request is sent.
+        validated before any request is sent. ``deadline`` (default: the client's)
+        bounds the whole search; if one window fails, the others are cancelled.
         """
-        windows = _windows(from_, to)
-        api = self._client.available_appointments
+        query = {
+            "appointment_type_id": appointment_type_id, "client_id": client_id, "account_id": account_id,
+            "business_ids": business_ids, "practitioner_ids": practitioner_ids,
+            "profession_ids": profession_ids, "resource_ids": resource_ids, "manual": manual,
+            "online": online, "waiting_list": waiting_list,
+        }
+        budget = _start(self._client, deadline, _endpoints.LIST_AVAILABLE_APPOINTMENTS)
+        return await self._search(from_, to, query, budget)
+
+    async def _search(
+        self, from_: object, to: object, query: Mapping[str, object], budget: Deadline
+    ) -> list[AvailableAppointment]:
+        endpoint = _endpoints.LIST_AVAILABLE_APPOINTMENTS
         pagers = [
-            api.list(
-                from_=lo, to=hi, appointment_type_id=appointment_type_id, client_id=client_id,
-                account_id=account_id, business_ids=business_ids, practitioner_ids=practitioner_ids,
-                profession_ids=profession_ids, resource_ids=resource_ids, manual=manual, online=online,
-                waiting_list=waiting_list, deadline=deadline,
-            )
-            for lo, hi in windows
+            self._list(endpoint, {**query, "from_": lo, "to": hi, "deadline": budget})
+            for lo, hi in _windows(from_, to)
         ]
-        results = await asyncio.gather(*(p.collect() for p in pagers))
+        results = await _all(pager.collect() for pager in pagers)
         slots = [slot for chunk in results for slot in chunk]
         slots.sort(key=_slot_order)
         return slots
+
+
+def _start(client: PracSuiteClient, deadline: float | None, endpoint: _endpoints.Endpoint[Any]) -> Deadline:
+    """The one :class:`Deadline` of a multi-request operation; raises before anything is sent."""
+    client._ensure_usable()  # the client's own lifecycle
+    return client._pipeline.budget(deadline, method=endpoint.method, path=endpoint.path)  # validates it
 
 
 def _slot_order(slot: AvailableAppointment) -> tuple[str, int, int]:
@@ -109,11 +167,38 @@ def _slot_order(slot: AvailableAppointment) -> tuple[str, int, int]:
     return (when, slot.practitioner_id or 0, slot.column_number or 0)
 
 
-class AppointmentBooking:
+def _slot_key(slot: AvailableAppointment) -> SlotKey:
+    return (slot.app_time, slot.practitioner_id, slot.column_number)
+
+
+def _pick(
+    slots: list[AvailableAppointment], excluded: AbstractSet[Hashable], conflicts: int, rng: random.Random
+) -> AvailableAppointment | None:
+    """The earliest bookable slot not excluded; after conflicts, a random one of the earliest few."""
+    candidates = [
+        s for s in slots if s.app_time is not None and s.duration is not None and _slot_key(s) not in excluded
+    ]
+    if not candidates:
+        return None
+    spread = min(len(candidates), BOOK_SPREAD**conflicts)
+    return candidates[0] if spread == 1 else rng.choice(candidates[:spread])
+
+
+def _check_tries(value: object) -> int:
+    name = "max_tries"
+    if isinstance(value, bool) or not isinstance(value, int):
+        rule = "must be an integer"
+        raise RequestTypeError(name, rule)
+    if value < 1:
+        rule = "must be at least 1"
+        raise RequestValidationError(name, rule)
+    return value
+
+
+class AppointmentBooking(Resource):
     """Mixin of ``client.appointments``: the booking flow as one call."""
 
     __slots__ = ()
-    _client: PracSuiteClient
 
     async def book(
         self,
@@ -132,58 +217,105 @@ class AppointmentBooking:
     ) -> Appointment:
         """Book the earliest free slot in ``from_``..``to`` for a patient, in one call.
 
-        Searches availability, reserves the earliest slot (a 15-minute hold) and
-        finalises it. A slot taken meanwhile (409 ``RESERVE_APPOINTMENT_CONFLICT``)
-        moves on to the next one, up to ``max_tries`` slots; if finalising fails the
-        hold is released before the error is raised.
+        Searches availability, reserves a slot (a 15-minute hold) and finalises it.
+        Concurrent ``book`` calls of one client never pick the same slot. A slot
+        taken meanwhile (409 ``RESERVE_APPOINTMENT_CONFLICT``, for example by another
+        process) means a fresh search and a random pick among the earliest free
+        slots, widening with each conflict, so concurrent bookers spread out instead
+        of colliding again; at most ``max_tries`` reserves are sent.
+
+        If finalising fails, is cancelled or runs out of time, the hold is released
+        before the error is raised; part of ``deadline`` is kept back for that. All
+        arguments are checked before anything is sent. ``deadline`` (default: the
+        client's) bounds the whole booking.
 
         Raises:
-            ConflictError: every slot tried was taken, or none was free.
+            NoAvailabilityError: no free slot in the range (nothing was reserved).
+            ConflictError: each of the ``max_tries`` slots tried was taken first.
         """
-        slots = await self._client.available_appointments.search(
-            from_=from_, to=to, appointment_type_id=appointment_type_id, client_id=client_id,
-            account_id=account_id, business_ids=business_ids, practitioner_ids=practitioner_ids,
-            profession_ids=profession_ids, resource_ids=resource_ids, deadline=deadline,
-        )
-        api = self._client.appointments
+        client = self._client
+        _check_tries(max_tries)
+        booking = {
+            "client_id": client_id, "appointment_type_id": appointment_type_id, "account_id": account_id,
+        }
+        # The finalise arguments are checked now, not after a slot is held (1 stands in for its id).
+        build_request(_endpoints.FINALISE_APPOINTMENT, {**booking, "appointment_id": 1})
+        query = {
+            **booking, "business_ids": business_ids, "practitioner_ids": practitioner_ids,
+            "profession_ids": profession_ids, "resource_ids": resource_ids,
+        }
+        budget = _start(client, deadline, _endpoints.RESERVE_APPOINTMENT)
+        availability = client.available_appointments
+        claims = client._slot_claims  # slots this client's bookings are holding
+        tried: set[SlotKey] = set()
         conflict: ConflictError | None = None
-        for slot in slots[:max_tries]:
-            if slot.app_time is None or slot.duration is None:
-                continue
-            try:
-                held = await api.reserve(
-                    app_time=slot.app_time, duration=slot.duration,
-                    practitioner_id=_or_unset(slot.practitioner_id), business_id=_or_unset(slot.business_id),
-                    column_number=_or_unset(slot.column_number), width=_or_unset(slot.width),
-                    deadline=deadline,
-                )
-            except ConflictError as exc:
-                logger.info("slot taken, trying the next one")
-                conflict = exc
-                continue
-            appointment_id = held.appointment_id
-            if appointment_id is None:
-                continue
-            try:
-                return await api.finalise(
-                    appointment_id, client_id=client_id, appointment_type_id=appointment_type_id,
-                    account_id=account_id, deadline=deadline,
-                )
-            except BaseException:
-                # Free the hold rather than block the slot for 15 minutes; the
-                # original error matters more than a failure to release.
-                await asyncio.shield(self._release(appointment_id))
-                raise
-        if conflict is not None:
-            raise conflict
-        detail = "no free slot"
-        raise ConflictError(status=409, method="POST", path="/reserve_appointment", detail=detail)
-
-    async def _release(self, appointment_id: int) -> None:
+        mine: set[SlotKey] = set()
         try:
-            await self._client.appointments.cancel(appointment_id, record_as_cancelled=False)
+            for _ in range(max_tries):
+                slots = await availability._search(from_, to, query, budget)
+                slot = _pick(slots, {*tried, *claims}, len(tried), client._rng)
+                if slot is None:
+                    break
+                key = _slot_key(slot)
+                claims.add(key)
+                mine.add(key)
+                try:
+                    held = await self._reserve(slot, budget)
+                except ConflictError as exc:
+                    logger.info("slot taken, searching again")
+                    tried.add(key)
+                    conflict = exc
+                    continue
+                return await self._finalise(held, booking, budget)
+            else:
+                assert conflict is not None  # noqa: S101 - every pass that did not return conflicted
+                raise conflict
+        finally:
+            claims.difference_update(mine)
+        msg = "no free slot in the range"
+        raise NoAvailabilityError(msg)
+
+    async def _reserve(self, slot: AvailableAppointment, budget: Deadline) -> int:
+        args = {
+            "app_time": slot.app_time, "duration": slot.duration,
+            "practitioner_id": _or_unset(slot.practitioner_id), "business_id": _or_unset(slot.business_id),
+            "column_number": _or_unset(slot.column_number), "width": _or_unset(slot.width),
+            "deadline": budget,
+        }
+        held: AppointmentLite = await self._call(_endpoints.RESERVE_APPOINTMENT, args)
+        if held.appointment_id is None:
+            msg = "reserve response has no appointment_id"
+            endpoint = _endpoints.RESERVE_APPOINTMENT
+            raise ResponseDecodeError(msg, method=endpoint.method, path=endpoint.path)
+        return held.appointment_id
+
+    async def _finalise(
+        self, appointment_id: int, booking: Mapping[str, object], budget: Deadline
+    ) -> Appointment:
+        endpoint = _endpoints.FINALISE_APPOINTMENT
+        left = budget.remaining()
+        reserve = 0.0 if left is None else min(RELEASE_RESERVE, left / 3)
+        step = budget.bind(method=endpoint.method, path=endpoint.path, reserve=reserve)
+        try:
+            return await self._call(endpoint, {**booking, "appointment_id": appointment_id, "deadline": step})
+        except BaseException:
+            # Free the slot rather than block it for 15 minutes, on every failure
+            # (error, cancel, deadline); the original error is the one raised.
+            await self._release(appointment_id, budget)
+            raise
+
+    async def _release(self, appointment_id: int, budget: Deadline) -> None:
+        left = budget.remaining()
+        seconds = RELEASE_TIMEOUT if left is None else min(RELEASE_TIMEOUT, left)
+        if seconds <= 0:
+            logger.warning("no time left to release a reserved slot; it expires after 15 minutes")
+            return
+        args = {"appointment_id": appointment_id, "record_as_cancelled": False, "deadline": seconds,
+                "idempotent": True}
+        try:
+            await self._call(_endpoints.REMOVE_APPOINTMENT, args)
         except Exception:  # noqa: BLE001 - best effort; the caller gets the original error
-            logger.warning("could not release a reserved slot", exc_info=False)
+            logger.warning("could not release a reserved slot; it expires after 15 minutes", exc_info=False)
 
 
 class AttachmentTransfer:
@@ -193,6 +325,7 @@ class AttachmentTransfer:
     _client: PracSuiteClient
 
     def _external(self) -> ExternalTransport:
+        self._client._ensure_usable()  # the client's own lifecycle
         transport = self._client._transport  # the client's own connection pool
         if not isinstance(transport, ExternalTransport):
             msg = "the client's transport cannot reach presigned storage URLs"
@@ -232,8 +365,9 @@ class AttachmentTransfer:
             detail = "upload request returned no URL"
             path = "/patient/{client_id}/patient_attachment"
             raise APIStatusError(status=502, method="POST", path=path, detail=detail)
+        url = check_presigned_url(presigned.url, method="POST", what="<presigned upload>")
         resp = await self._external().post_form(
-            presigned.url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
+            url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
             timeout=self._timeout(deadline),
         )
         if resp.status >= 300:
@@ -245,7 +379,8 @@ class AttachmentTransfer:
         presigned = await api.presign_url(patient_attachment_id, deadline=deadline)
         if not presigned.url:
             raise APIStatusError(status=502, method="GET", path="/patient_attachment/{id}/presign_url")
-        resp = await self._external().get_url(presigned.url, timeout=self._timeout(deadline))
+        url = check_presigned_url(presigned.url, method="GET", what="<presigned download>")
+        resp = await self._external().get_url(url, timeout=self._timeout(deadline))
         if resp.status >= 300:
             raise error_for_status(resp.status)(status=resp.status, method="GET", path="<presigned download>")
         return resp.body

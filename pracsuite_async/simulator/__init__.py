@@ -14,11 +14,13 @@ Conventions where the API docs are silent (README "Gaps"):
   the first / last page; ``links.self`` is the request URL. A page past the end
   is an empty list with the true ``total_entries``. ``row_num`` is the 1-based
   position in the whole result, ``total_rows`` equals ``total_entries``.
-- **Sorting:** default order is ascending id. ``sort_by`` takes ``a,b``, JSON-style
-  ``["a","b"]`` or repeated parameters; a leading ``-`` sorts that field
-  descending (``+`` or nothing: ascending); nulls sort first ascending.
+- **Sorting:** default order is ascending id (``SimulatorConfig.order`` changes it).
+  ``sort_by`` takes the documented JSON array ``["a","b"]``, and unless
+  ``sort_wire="json"`` also ``a,b`` or repeated parameters; a leading ``-`` sorts
+  that field descending (``+`` or nothing: ascending); nulls sort first ascending.
   Sortable: the element's scalar fields plus the operation's filter names.
-  Unknown fields are a 400.
+  Unknown fields are a 400. ``ignore_sort`` and ``ignore_page`` make it ignore those
+  parameters, as some servers do.
 - **Parameters:** unknown query parameters are ignored.
 - **Filters:** ``q[]`` (or ``q``) conditions are ANDed; unknown field, operator not
   allowed for the type, or a malformed value is a 400. ``~`` is a case-insensitive

@@ -10,6 +10,7 @@ from datetime import date
 
 from pracsuite_async.simulator._app import serve
 from pracsuite_async.simulator._config import DEFAULT_ACCOUNT_KEY, DEFAULT_VENDOR_KEY, SimulatorConfig
+from pracsuite_async.simulator._disagree import ORDERS, SORT_WIRES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-any-key", action="store_true")
     p.add_argument("--base-path", default="/v1")
     p.add_argument("--prewarm", action="store_true", help="encode every record at start-up")
+    g = p.add_argument_group("disagreeing with the client", "behave as a real server might")
+    g.add_argument("--order", choices=ORDERS, default="id", help="record order when no sort applies")
+    g.add_argument("--ignore-sort", action="store_true", help="ignore sort_by")
+    g.add_argument("--sort-wire", choices=SORT_WIRES, default="any", help="json: 400 for comma-form sort_by")
+    g.add_argument("--ignore-page", action="store_true", help="answer every page with the first")
+    g.add_argument("--app-time-z", action="store_true", help="send app_time with a trailing Z")
+    g.add_argument("--omit-optional", action="store_true", help="leave out null and some optional fields")
+    g.add_argument("--unknown-fields", action="store_true", help="add a field no spec version has")
     return p
 
 
@@ -65,6 +74,13 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         accept_any_key=args.accept_any_key,
         prewarm=args.prewarm,
         base_path=args.base_path,
+        order=args.order,
+        ignore_sort=args.ignore_sort,
+        sort_wire=args.sort_wire,
+        ignore_page=args.ignore_page,
+        app_time_z=args.app_time_z,
+        omit_optional=args.omit_optional,
+        unknown_fields=args.unknown_fields,
         **extra,
     )
 

@@ -58,7 +58,14 @@ async def _admission(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     st = request.app[STATE]
     op = request.app[_OPS].get(request.match_info.route, "unknown")
-    status, response = await _serve_api(request, handler, st, op)
+    try:
+        status, response = await _serve_api(request, handler, st, op)
+    except ConnectionError:
+        # A client going away mid-request (Ctrl-C on an export, a client-side timeout)
+        # is routine for a server: one line, not aiohttp's traceback. Status 0 counts
+        # it with the other connections that got no response.
+        _log.warning("client %s dropped the connection during %s (%s)", request.remote, op, request.method)
+        status, response = 0, web.Response(status=499)
     st.stats.record(request.method, op, status)
     return response
 
@@ -128,6 +135,8 @@ async def _call(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError as err:
         return error_response(err)
+    except ConnectionError:  # the client left while its request body was read: not a handler bug
+        raise
     except web.HTTPException as exc:  # e.g. a body over aiohttp's client_max_size
         return error_response(ApiError(exc.status, exc.reason))
     except Exception:  # noqa: BLE001  a simulator bug must still answer like the API does (500 envelope)

@@ -11,6 +11,8 @@ from typing import Literal
 
 import attrs
 
+from pracsuite_async.simulator._disagree import ORDERS, SORT_WIRES, Order, SortWire
+
 DEFAULT_VENDOR_KEY = "sim-vendor-key"
 DEFAULT_ACCOUNT_KEY = "sim-account-key"
 DEFAULT_TODAY = date(2026, 1, 5)
@@ -105,6 +107,14 @@ class SimulatorConfig:
     Keys: ``vendor_keys`` (``x-api-key``) and ``account_keys`` (``A-api-key``), or
     any non-empty value when ``accept_any_key``. ``base_path`` prefixes API routes.
 
+    Disagreeing with the client the way a real server might (all off by default; see
+    ``_disagree``): ``order`` is the record order when no sort applies (``id``,
+    ``descending`` or a stable ``shuffled``); ``ignore_sort`` ignores ``sort_by``;
+    ``sort_wire="json"`` answers 400 to a comma-separated ``sort_by``; ``ignore_page``
+    answers every page with the first; ``app_time_z`` sends ``app_time`` with a trailing
+    ``Z``; ``omit_optional`` leaves out null and some other optional fields;
+    ``unknown_fields`` adds a field no spec version has.
+
     Time seams for tests: ``clock`` (monotonic seconds; drives the token bucket,
     reservation holds and stats), ``wall_clock`` (epoch seconds; drives the daily
     quota, HTTP dates and new records' timestamps) and ``sleep`` (latency, stalls).
@@ -132,6 +142,13 @@ class SimulatorConfig:
     hold_seconds: float = attrs.field(default=HOLD_SECONDS, validator=attrs.validators.gt(0.0))
     request_log_size: int = attrs.field(default=100_000, validator=attrs.validators.ge(0))
     prewarm: bool = False
+    order: Order = attrs.field(default="id", validator=attrs.validators.in_(ORDERS))
+    ignore_sort: bool = False
+    sort_wire: SortWire = attrs.field(default="any", validator=attrs.validators.in_(SORT_WIRES))
+    ignore_page: bool = False
+    app_time_z: bool = False
+    omit_optional: bool = False
+    unknown_fields: bool = False
     clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
     wall_clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
     sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, eq=False, repr=False)

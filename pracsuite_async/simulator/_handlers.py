@@ -8,8 +8,9 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from pracsuite_async.simulator._data import Record
+from pracsuite_async.simulator._disagree import reorder, shaper
 from pracsuite_async.simulator._http import bad_params, dumps, json_text, not_found
-from pracsuite_async.simulator._query import page_params, parse_filters, parse_sort, render_page
+from pracsuite_async.simulator._query import page_params, parse_filters, parse_sort, render_page, sort_ids
 from pracsuite_async.simulator._state import SimState, state
 from pracsuite_async.simulator._store import IDS, Scope, Table
 from pracsuite_async.simulator._validate import path_int
@@ -29,6 +30,17 @@ def page_links(request: web.Request, page: int, size: int, total: int) -> dict[s
     return links
 
 
+def _members(st: SimState, table: Table) -> Callable[[int], str]:
+    """``table.members``, rewritten the way the config's record options ask (see ``_disagree``)."""
+    config = st.config
+    shape = shaper(
+        app_time_z=config.app_time_z, omit_optional=config.omit_optional, unknown_fields=config.unknown_fields
+    )
+    if shape is None:
+        return table.members
+    return lambda rid: shape(rid, table.members(rid))
+
+
 def render_list(
     request: web.Request,
     st: SimState,
@@ -41,8 +53,9 @@ def render_list(
     """Serialise one page of ``ids`` (only that page) in the list envelope."""
     page, size = page_params(request.query)
     total = len(ids)
-    start = (page - 1) * size
-    rows, members = table.rows, table.members
+    # ignore_page: every page answers with the first one, as a server without paging would.
+    start = 0 if st.config.ignore_page else (page - 1) * size
+    rows, members = table.rows, _members(st, table)
     chunk = enumerate(ids[start : start + size], start + 1)
     if links is None:
         items = [f'{{"row_num":{n},"total_rows":{total},{members(rid)}' for n, rid in chunk]
@@ -70,7 +83,7 @@ def render_one(
     if detail:
         members = dumps({k: v for k, v in rec.items() if k[0] != "_"} | rec.get("_detail", {}))[1:]
     else:
-        members = table.members(rid)
+        members = _members(st, table)(rid)
     if links is None:
         return json_text("{" + members, status)
     return json_text('{"links":' + links(st.base(request))(rid, rec) + "," + members, status)
@@ -107,9 +120,17 @@ def list_handler(view: ListView) -> Handler:
         if view.op == "listCancelledAppointments":
             scope += _deletions_scope(query)
         filters = parse_filters(query, view.filters)
-        sort = parse_sort(query, sortable, sort_keys)
+        config = st.config
+        json_only = config.sort_wire == "json"
+        sort = () if config.ignore_sort else parse_sort(query, sortable, sort_keys, json_only=json_only)
         table = st.store.table(view.table)
-        ids = st.store.query(view.op, table, scope, filters, sort)
+        if config.order == "id":
+            ids = st.store.query(view.op, table, scope, filters, sort)
+        else:
+            # The default order differs; a requested sort is stable, so ties keep it too.
+            ids = reorder(st.store.query(view.op, table, scope, filters, ()), config.order, config.seed)
+            if sort:
+                ids = sort_ids(list(ids), table.rows, sort)
         return render_list(request, st, table, ids, list_key=view.list_key, links=view.links)
 
     return handle

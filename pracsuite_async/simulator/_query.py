@@ -195,15 +195,21 @@ def compile_filter(flt: Filter) -> Callable[[Record], bool]:
     return check
 
 
-def parse_sort(query: MultiMapping[str], allowed: frozenset[str], keys: Mapping[str, str]) -> Sort:
+def parse_sort(
+    query: MultiMapping[str], allowed: frozenset[str], keys: Mapping[str, str], *, json_only: bool = False
+) -> Sort:
     """``sort_by`` as ``((record key, descending), ...)``.
 
-    Accepts ``a,b``, JSON-style ``["a","b"]`` and repeated parameters; a leading
-    ``-`` sorts that field descending (the direction syntax is undocumented).
+    Accepts the documented URL-encoded JSON array ``["a","b"]`` (README "Sorting"),
+    and unless ``json_only`` also ``a,b`` and repeated parameters; a leading ``-``
+    sorts that field descending (the direction syntax is undocumented).
     """
     names: list[str] = []
     for raw in query.getall("sort_by", []) + query.getall("sort_by[]", []):
         text = raw.strip()
+        if json_only and not text.startswith("["):
+            msg = "sort_by must be a JSON array of field names"
+            raise bad_params(msg)
         if text.startswith("["):
             try:
                 parsed = json.loads(text)

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._transport import RawResponse
 from pracsuite_async._types import QueryParams
 
@@ -136,12 +137,13 @@ class FakeTransport:
         path: str,
         *,
         params: QueryParams,
-        headers: Mapping[str, str],
+        headers: SecretHeaders,
         body: bytes | None,
         timeout: float | None,
     ) -> RawResponse:
-        """Record the request and return the handler's response."""
-        return await self._answer(RecordedRequest(method, path, list(params), dict(headers), body, timeout))
+        """Record the request (keys revealed: a test double checks them) and return the handler's response."""
+        req = RecordedRequest(method, path, list(params), headers.reveal(), body, timeout)
+        return await self._answer(req)
 
     async def post_form(
         self,

@@ -11,6 +11,18 @@ so it never loads by itself)::
 
 The fixtures are function-scoped and async (they need ``pytest-asyncio``):
 
+* ``pracsuite_simulator_options`` -- keyword arguments merged into the default config
+  (empty by default). Parametrize it to run a test against a server that disagrees
+  with the client the way a real one might::
+
+      @pytest.mark.parametrize(
+          "pracsuite_simulator_options",
+          [{"order": "descending"}, {"order": "shuffled", "ignore_sort": True}, {"sort_wire": "json"}],
+      )
+      async def test_walk(pracsuite_client): ...
+
+  (``order``, ``ignore_sort``, ``sort_wire``, ``ignore_page``, ``app_time_z``,
+  ``omit_optional``, ``unknown_fields``; see :class:`~pracsuite_async.simulator.SimulatorConfig`.)
 * ``pracsuite_simulator_config`` -- the :class:`~pracsuite_async.simulator.SimulatorConfig`;
   override it to change the data or to add a rate limit, latency or faults.
   The default is a small clinic (200 appointments) with no rate limit.
@@ -24,6 +36,7 @@ The fixtures are function-scoped and async (they need ``pytest-asyncio``):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -31,7 +44,12 @@ import pytest_asyncio
 from pracsuite_async import PracSuiteClient
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 
-__all__ = ["pracsuite_client", "pracsuite_simulator", "pracsuite_simulator_config"]
+__all__ = [
+    "pracsuite_client",
+    "pracsuite_simulator",
+    "pracsuite_simulator_config",
+    "pracsuite_simulator_options",
+]
 
 #: Appointments in the default simulated clinic: enough for several pages, generated in milliseconds.
 DEFAULT_RECORDS = 200
@@ -42,9 +60,15 @@ UNPACED_RATE = 10_000.0
 
 
 @pytest.fixture
-def pracsuite_simulator_config() -> SimulatorConfig:
-    """The simulator's settings: 200 appointments, seed 0, no rate limit (override to change)."""
-    return SimulatorConfig(records=DEFAULT_RECORDS)
+def pracsuite_simulator_options() -> dict[str, Any]:
+    """Extra ``SimulatorConfig`` arguments (none by default); parametrize to make the server disagree."""
+    return {}
+
+
+@pytest.fixture
+def pracsuite_simulator_config(pracsuite_simulator_options: dict[str, Any]) -> SimulatorConfig:
+    """The settings: 200 appointments, seed 0, no rate limit, plus the options (override to change)."""
+    return SimulatorConfig(**{"records": DEFAULT_RECORDS, **pracsuite_simulator_options})
 
 
 @pytest_asyncio.fixture

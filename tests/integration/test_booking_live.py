@@ -10,7 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from pracsuite_async import ConflictError, Event, PracSuiteClient, RequestSent, ServerError, models
+from pracsuite_async import (
+    ConflictError,
+    Event,
+    NoAvailabilityError,
+    PracSuiteClient,
+    RequestSent,
+    ServerError,
+    models,
+)
 from pracsuite_async.simulator import Simulator
 from tests.integration.conftest import (
     ACCOUNT_KEY,
@@ -97,9 +105,10 @@ async def test_reserving_a_held_slot_conflicts(
     assert held.appointment_id is not None
 
 
-async def test_book_moves_on_when_its_slot_is_taken(client: PracSuiteClient, sim: Simulator) -> None:
-    """Two concurrent ``book`` calls race for the same earliest slot: one wins it, the other gets a 409 on
-    ``reserve`` and books the next slot."""
+async def test_concurrent_books_of_one_client_take_the_earliest_slots(
+    client: PracSuiteClient, sim: Simulator
+) -> None:
+    """Two concurrent ``book`` calls of one client take the two earliest slots without racing each other."""
     free = await _free_slots(client)
     first, second = await asyncio.gather(
         client.appointments.book(
@@ -110,16 +119,37 @@ async def test_book_moves_on_when_its_slot_is_taken(client: PracSuiteClient, sim
         ),
     )
     conflicts = [r for r in sim.stats.requests if (r.operation, r.status) == ("reserveAppointment", 409)]
-    assert len(conflicts) == 1, "both searches saw the same earliest slot, so one reserve must clash"
+    assert conflicts == []
     assert sorted([_slot_key(first), _slot_key(second)]) == sorted([_slot_key(free[0]), _slot_key(free[1])])
     assert first.appointment_id != second.appointment_id
     assert sim.stats.by_operation["finaliseAppointment"] == 2
 
 
-async def test_book_without_free_slots_raises_conflict(client: PracSuiteClient, sim: Simulator) -> None:
-    """``book`` over a range with no free slot raises ``ConflictError`` without reserving anything."""
+async def test_book_moves_on_when_its_slot_is_taken(
+    client: PracSuiteClient, sim: Simulator, make_client: MakeClient
+) -> None:
+    """Two clients (as two processes) race for the same earliest slot: one wins it, the other gets a 409 on
+    ``reserve``, searches again and books another slot."""
+    other = make_client(sim)
+    first, second = await asyncio.gather(
+        client.appointments.book(
+            from_=TODAY, to=WEEK_END, appointment_type_id=STANDARD_TYPE, client_id=PATIENT
+        ),
+        other.appointments.book(
+            from_=TODAY, to=WEEK_END, appointment_type_id=STANDARD_TYPE, client_id=PATIENT + 1
+        ),
+    )
+    conflicts = [r for r in sim.stats.requests if (r.operation, r.status) == ("reserveAppointment", 409)]
+    assert len(conflicts) == 1, "both searches saw the same earliest slot, so one reserve must clash"
+    assert _slot_key(first) != _slot_key(second)
+    assert first.appointment_id != second.appointment_id
+    assert sim.stats.by_operation["finaliseAppointment"] == 2
+
+
+async def test_book_without_free_slots_raises_no_availability(client: PracSuiteClient, sim: Simulator) -> None:
+    """``book`` over a range with no free slot raises ``NoAvailabilityError`` without reserving anything."""
     weekend = TODAY + timedelta(days=(5 - TODAY.weekday()) % 7)  # rosters are Monday to Friday
-    with pytest.raises(ConflictError):
+    with pytest.raises(NoAvailabilityError):
         await client.appointments.book(
             from_=weekend,
             to=weekend + timedelta(days=1),

@@ -159,11 +159,11 @@ async def test_filter_matches_reference(case_id: str, filter_sim: Simulator, mak
 
 SORTS: dict[str, tuple[str, list[str], Callable[[Any], Any]]] = {
     "one-field": ("appointments.list", ["app_time"], lambda r: (r.app_time, r.appointment_id)),
-    "descending": ("appointments.list", ["-duration"], lambda r: (-r.duration, r.appointment_id)),
+    "descending": ("appointments.list", ["-business_id"], lambda r: (-r.business_id, r.appointment_id)),
     "two-fields": (
-        "patients.list",
-        ["surname", "first_name"],
-        lambda r: (r.surname, r.first_name, r.client_id),
+        "appointments.list",
+        ["business_id", "app_time"],
+        lambda r: (r.business_id, r.app_time, r.appointment_id),
     ),
     "timestamp": ("appointment_book.list", ["created"], lambda r: (r.created, r.appointment_id)),
 }

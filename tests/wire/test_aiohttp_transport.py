@@ -15,6 +15,7 @@ from pracsuite_async import (
     ConnectionLostError,
     PracSuiteClient,
     RequestTimeoutError,
+    TransportError,
     __version__,
 )
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY, prepared
@@ -78,18 +79,21 @@ class TestWire:
             (aiohttp.ServerDisconnectedError(), ConnectionLostError, True),
             (aiohttp.ClientPayloadError("truncated"), ConnectionLostError, True),
             (TimeoutError(), RequestTimeoutError, True),
+            (RuntimeError("unexpected"), TransportError, True),
         ],
     )
     async def test_failures_map_to_typed_errors(
         self, mocked: Any, exc: Exception, cls: type[Exception], sent: bool
     ) -> None:
-        """aiohttp failures become typed errors with request_sent set; aiohttp is only the cause."""
+        """aiohttp failures become typed errors with request_sent set; aiohttp's exception is not chained."""
         mocked.get(ANY_THING, exception=exc, repeat=True)
         async with _client(retry=__import__("pracsuite_async").RetryPolicy(max_attempts=1)) as client:
             with pytest.raises(cls) as info:
                 await client._pipeline.call(prepared(), deadline=None, idempotent=None)
         assert type(info.value) is cls
         assert info.value.request_sent is sent  # type: ignore[attr-defined]
+        assert info.value.__cause__ is None
+        assert info.value.__context__ is None
 
     async def test_no_content_returns_none(self, mocked: Any) -> None:
         """A 204 decodes to None."""

@@ -271,6 +271,22 @@ def filter_row(spec: dict[str, object]) -> str:
     return f"        {lit(spec['field'])}: FilterField({lit(spec['field'])}, {lit(kind)}, {ops}{values}),"
 
 
+#: Item fields that are never sort keys: envelope bookkeeping, not record data.
+UNSORTABLE = frozenset({"links", "row_num", "total_rows"})
+SCALARS = frozenset({"int", "float", "bool", "str", "date", "datetime"})
+
+
+def sort_fields(op: Operation, reader: SpecReader) -> tuple[str, ...]:
+    """``x-pracsuite-sort-fields`` where the spec lists them, else the item's scalar, non-PHI fields."""
+    listed = reader.spec["paths"][op.path][op.method.lower()].get("x-pracsuite-sort-fields")
+    if listed:
+        return tuple(listed)
+    if op.result in (None, "str"):
+        return ()
+    fields = reader.models[op.result].fields
+    return tuple(f.wire for f in fields if f.type in SCALARS and not f.phi and f.wire not in UNSORTABLE)
+
+
 def render_endpoint(op: Operation, reader: SpecReader) -> list[str]:
     typ = result_type(op, "models.")
     result = "None" if op.result is None else typ
@@ -294,7 +310,7 @@ def render_endpoint(op: Operation, reader: SpecReader) -> list[str]:
     if op.paginated:
         out.append("    paginated=True,")
     if op.sortable:
-        out.append("    sortable=True,")
+        out += ["    sortable=True,", f"    sort_fields={lit(sort_fields(op, reader))},"]
     if op.filters:
         out += ["    filters={", *(filter_row(f) for f in op.filters), "    },"]
     if op.result not in (None, "str") and (id_field := reader.id_field(op.result)):
@@ -351,6 +367,7 @@ def render_method(op: Operation, reader: SpecReader) -> list[str]:
     fields = method_fields(op, reader)
     names = [n for n, _ in op.path_params] + [f.name for f in fields]
     common = {"self", "filters", "sort_by", "page_size", "max_items", "ordered", "idempotent", *CALL_OPTIONS}
+    common |= {"start_page", "max_pages"}
     assert not common & set(names), f"{op.op_id}: an argument shadows a common keyword"
     assert len(set(names)) == len(names), f"{op.op_id}: argument names clash"
     params = ["        self,", *(f"        {name}: int," for name, _ in op.path_params)]
@@ -360,10 +377,11 @@ def render_method(op: Operation, reader: SpecReader) -> list[str]:
         kw.append(f"        {f.name}: {ann}," if f.required else f"        {f.name}: {ann} = UNSET,")
     if op.paginated:
         if op.filters:
-            kw.append("        filters: Sequence[Filter | str] = (),")
+            kw.append("        filters: Sequence[Filter | RawFilter | str] = (),")
         if op.sortable:
             kw.append("        sort_by: Sequence[str] | None = None,")
         kw += ["        page_size: int = 100,", "        max_items: int | None = None,", "        ordered: bool = True,"]
+        kw += ["        start_page: int = 1,", "        max_pages: int | None = DEFAULT_MAX_PAGES,"]
     kw += [f"        {name}: {ann} = None," for name, ann in CALL_OPTIONS.items()]
     if op.method != "GET":
         kw.append("        idempotent: bool | None = None,")
@@ -452,7 +470,8 @@ def render_resources(reader: SpecReader, ops: list[Operation]) -> tuple[str, lis
         "``extra_headers``, ``extra_query`` and ``priority`` (``None``: the client's default);",
         "writes take ``idempotent=True`` to allow retrying after an ambiguous failure.",
         "List methods take ``filters`` (``q[]`` conditions, see :func:`~pracsuite_async.F`),",
-        "``sort_by`` (field names), ``page_size`` (1..100), ``max_items`` and ``ordered``.",
+        "``sort_by`` (field names), ``page_size`` (1..100), ``max_items`` and ``ordered``,",
+        "``start_page`` (resume a walk) and ``max_pages`` (a safety bound; see :class:`Pager`).",
         '"""',
         "",
         "from __future__ import annotations",
@@ -465,8 +484,8 @@ def render_resources(reader: SpecReader, ops: list[Operation]) -> tuple[str, lis
         *mixin_imports,
         *([""] if mixin_imports else []),
         "from pracsuite_async import _endpoints",
-        "from pracsuite_async._filters import Filter",
-        "from pracsuite_async._pagination import Pager",
+        "from pracsuite_async._filters import Filter, RawFilter",
+        "from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Pager",
         "from pracsuite_async._scheduler import Priority",
         "from pracsuite_async._types import UNSET, UnsetType",
         "from pracsuite_async.models import (",
