@@ -5,6 +5,7 @@ modules is private. Models live in :mod:`pracsuite_async.models`, the test kit i
 :mod:`pracsuite_async.testing`, the bundled simulator in :mod:`pracsuite_async.simulator`.
 """
 
+from pracsuite_async._capture import CapturedResponse, Captures, capture_responses
 from pracsuite_async._client import ClientStats, PracSuiteClient, __version__
 from pracsuite_async._clock import Clock, Deadline, SystemClock
 from pracsuite_async._endpoints import OPERATIONS, Endpoint, FilterField
@@ -50,19 +51,19 @@ from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, Rat
 from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._retry import RetryPolicy
+from pracsuite_async._scheduler import Priority
 from pracsuite_async._serialize import from_dict, to_dict
 from pracsuite_async._transport import RawResponse, Transport
 from pracsuite_async._types import UNSET, UnsetType
 
 __all__ = [
-    "F",
-    "OPERATIONS",
-    "UNSET",
     "APIStatusError",
     "AdaptiveRateLimiter",
     "AiolimiterAdapter",
     "AuthenticationError",
     "BadRequestError",
+    "CapturedResponse",
+    "Captures",
     "ClientClosedError",
     "ClientStats",
     "Clock",
@@ -76,17 +77,20 @@ __all__ = [
     "Event",
     "EventHook",
     "EventLoopMismatchError",
+    "F",
     "Filter",
     "FilterField",
     "LoggingHook",
     "NoAvailabilityError",
     "NotFoundError",
+    "OPERATIONS",
     "Page",
     "Pager",
     "PaginationError",
     "PermissionDeniedError",
     "PracSuiteClient",
     "PracSuiteError",
+    "Priority",
     "RateFeedback",
     "RateLimitError",
     "RateLimitWait",
@@ -108,10 +112,12 @@ __all__ = [
     "SystemClock",
     "Transport",
     "TransportError",
+    "UNSET",
     "UnprocessableEntityError",
     "UnsetType",
     "ValidationProblem",
     "__version__",
+    "capture_responses",
     "from_dict",
     "to_dict",
 ]

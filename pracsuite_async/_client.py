@@ -9,14 +9,14 @@ import asyncio
 import contextlib
 import os
 import random
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
-from pracsuite_async._clock import Clock, SystemClock
+from pracsuite_async._clock import Clock, SystemClock, check_deadline
 from pracsuite_async._config import (
     DEFAULT_BASE_URL,
     DEFAULT_DEADLINE,
@@ -37,12 +37,14 @@ from pracsuite_async._limiter import (
     AiolimiterAdapter,
     RateLimiter,
 )
+from pracsuite_async._options import CallOptions, check_options
 from pracsuite_async._pipeline import Pipeline
 from pracsuite_async._redact import Secret, SecretHeaders, redact_url, split_credentials
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
-from pracsuite_async._wire import is_seconds
-from pracsuite_async.resources import ClientNamespaces
+from pracsuite_async._scheduler import Priority
+from pracsuite_async._wire import is_seconds, raw_request
+from pracsuite_async.resources import NAMESPACES, ClientNamespaces
 
 if TYPE_CHECKING:
     import aiohttp
@@ -159,8 +161,8 @@ class PracSuiteClient(ClientNamespaces):
         self.base_url, basic_auth = split_credentials(check_base_url(base_url, allow_insecure=allow_insecure))
         clock = clock or SystemClock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._closed = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # Closed state and loop binding, shared with every view (with_options, for_account).
+        self._life = _Lifecycle()
         # Page fetches of walks still open; aclose() cancels them (a walk may be
         # abandoned without being closed, leaving its fetches to run on).
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -176,9 +178,14 @@ class PracSuiteClient(ClientNamespaces):
         keys = {"x-api-key": vendor, "A-api-key": account}
         if basic_auth is not None:
             keys["Authorization"] = basic_auth
+        headers = SecretHeaders({"User-Agent": USER_AGENT, "Accept": "application/json"}, keys)
+        self._keys = keys
+        self._is_view = False
+        #: This client's per-call defaults (a view's are its own); see :meth:`with_options`.
+        self._defaults = CallOptions(headers=headers, account=object())
         self._pipeline = Pipeline(
             transport=self._transport,
-            headers=SecretHeaders({"User-Agent": USER_AGENT, "Accept": "application/json"}, keys),
+            headers=headers,
             limiter=self.limiter,
             retry=retry or RetryPolicy(),
             clock=clock,
@@ -212,6 +219,101 @@ class PracSuiteClient(ClientNamespaces):
             current_rate=getattr(limiter, "rate", None),
         )
 
+    def with_options(
+        self,
+        *,
+        deadline: float | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+        priority: Priority | None = None,
+    ) -> PracSuiteClient:
+        """A view of this client with other per-call defaults (``None`` keeps this client's).
+
+        The view shares the connection pool, the rate budget, the concurrency cap and the
+        lifecycle: it costs a few small objects, closing this client closes it, and its own
+        :meth:`aclose` does nothing. ``extra_headers`` and ``extra_query`` add to this
+        client's; key headers cannot be set this way. ``priority="bulk"`` puts the view's
+        requests in the bulk lane, behind interactive calls on the same budget.
+        """
+        values = check_options(
+            where="client", deadline=deadline, timeout=timeout, max_retries=max_retries,
+            extra_headers=extra_headers, extra_query=extra_query, priority=priority,
+        )
+        return self._view(self._defaults.merged(**values))
+
+    def for_account(self, account_key: str) -> PracSuiteClient:
+        """A view of this client for another clinic: same vendor key, pool and rate budget.
+
+        The API limits requests per vendor key, so every clinic of one vendor shares one
+        budget; the views take turns at it round-robin, and one clinic's bulk walk delays
+        another's call by about one token interval. Closing this client closes the view.
+        """
+        account = _key(account_key, ENV_ACCOUNT_KEY, "account key")
+        del account_key  # error trackers record frame locals
+        keys = {**self._keys, "A-api-key": account}
+        headers = SecretHeaders({"User-Agent": USER_AGENT, "Accept": "application/json"}, keys)
+        defaults = self._defaults
+        if defaults.extra_headers:
+            headers = headers.with_public(dict(defaults.extra_headers))
+        view = self._view(attrs.evolve(defaults, headers=headers, account=object()))
+        view._keys = keys
+        return view
+
+    def _view(self, defaults: CallOptions) -> PracSuiteClient:
+        view = object.__new__(PracSuiteClient)
+        view.__dict__.update({k: v for k, v in self.__dict__.items() if k not in NAMESPACES})
+        view._defaults = defaults
+        view._is_view = True
+        ClientNamespaces.__init__(view, view)
+        return view
+
+    def _call_options(self, args: Mapping[str, object]) -> CallOptions:
+        """This client's defaults with the call's own options applied (validated, before sending)."""
+        get = args.get
+        if (
+            get("timeout") is None and get("max_retries") is None and get("priority") is None
+            and get("extra_headers") is None and get("extra_query") is None
+        ):
+            return self._defaults
+        values = check_options(
+            where="call", timeout=get("timeout"), max_retries=get("max_retries"), priority=get("priority"),
+            extra_headers=get("extra_headers"), extra_query=get("extra_query"),
+        )
+        return self._defaults.merged(**values)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        json: object = None,
+        deadline: float | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        priority: Priority | None = None,
+    ) -> object:
+        """Call an operation the endpoint table lacks; return the decoded JSON (``None`` for no body).
+
+        The request takes the same path as every method: deadline, concurrency slot, rate
+        limiter, retries (GET always; other methods only when provably not sent, unless
+        ``idempotent=True``), typed errors and redaction. ``path`` is relative to the base
+        URL (``"/tag"``); ``params`` are URL-encoded, ``json`` is sent as the body.
+        """
+        self._ensure_usable()
+        req = raw_request(method, path, params=params, json=json)
+        args = {
+            "deadline": deadline, "timeout": timeout, "max_retries": max_retries,
+            "extra_headers": extra_headers, "priority": priority,
+        }
+        return await self._pipeline.call(
+            req, deadline=check_deadline(deadline), idempotent=idempotent, options=self._call_options(args)
+        )
+
     async def __aenter__(self) -> Self:
         self._ensure_usable()
         return self
@@ -229,10 +331,15 @@ class PracSuiteClient(ClientNamespaces):
 
         Cancels and awaits the client's own background fetches (of list walks not
         yet closed), then closes the connection pool (only if the client created
-        it). Calls made afterwards raise :class:`~pracsuite_async.ClientClosedError`.
+        it). Calls made afterwards raise :class:`~pracsuite_async.ClientClosedError`,
+        on this client and on all its views. On a view (:meth:`with_options`,
+        :meth:`for_account`) this does nothing: the views share the parent's pool.
         """
-        self._closed = True
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+        if self._is_view:
+            return
+        life = self._life
+        life.closed = True
+        if life.loop is not None and life.loop is not asyncio.get_running_loop():
             raise EventLoopMismatchError
         current = asyncio.current_task()
         tasks = [task for task in self._tasks if task is not current]
@@ -247,18 +354,19 @@ class PracSuiteClient(ClientNamespaces):
         await self._transport.aclose()
 
     def _ensure_open(self) -> None:
-        if self._closed:
+        if self._life.closed:
             raise ClientClosedError
 
     def _ensure_usable(self) -> None:
         """Raise unless the client is open and this is its event loop (binding it on first use)."""
-        if self._closed:
+        life = self._life
+        if life.closed:
             raise ClientClosedError
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            if self._loop is not None:
+        if loop is not life.loop:
+            if life.loop is not None:
                 raise EventLoopMismatchError
-            self._loop = loop
+            life.loop = loop
 
     @contextlib.contextmanager
     def _owned_task(self) -> Iterator[None]:
@@ -271,13 +379,23 @@ class PracSuiteClient(ClientNamespaces):
         try:
             yield
         except asyncio.CancelledError:
-            if not self._closed:
+            if not self._life.closed:
                 raise
             # Cancelled by aclose(): whoever awaits this fetch learns why, not a bare cancel.
             task.uncancel()
             raise ClientClosedError from None
         finally:
             self._tasks.discard(task)
+
+
+class _Lifecycle:
+    """Closed state and event-loop binding, shared by a client and its views."""
+
+    __slots__ = ("closed", "loop")
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.loop: asyncio.AbstractEventLoop | None = None
 
 
 def _check_settings(

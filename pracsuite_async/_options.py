@@ -10,15 +10,16 @@ arguments override them for one call. ``None`` always means "use the default".
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import attrs
 
 from pracsuite_async._errors import ConfigurationError, RequestValidationError
+from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._scheduler import LANES, Priority
 
-__all__ = ["PROTECTED_HEADERS", "CallOptions", "check_options"]
+__all__ = ["DEFAULT_CALL_OPTIONS", "PROTECTED_HEADERS", "CallOptions", "check_options"]
 
 #: Headers that carry the keys or the protocol: never taken from ``extra_headers``.
 PROTECTED_HEADERS = frozenset({"x-api-key", "a-api-key", "content-type", "content-length", "host"})
@@ -38,16 +39,31 @@ class CallOptions:
     extra_headers: tuple[tuple[str, str], ...] = ()
     extra_query: tuple[tuple[str, str], ...] = ()
     priority: Priority = "interactive"
-    idempotent: bool | None = None
+    #: The view's sealed headers (keys, plus its ``extra_headers``); ``None``: the client's.
+    headers: SecretHeaders | None = attrs.field(default=None, repr=False)
+    #: Round-robin identity of the clinic account (``for_account`` views differ).
+    account: Hashable = attrs.field(default=0, repr=False)
 
     def merged(self, **changes: Any) -> CallOptions:
-        """These options with every non-``None`` change applied (headers and query are added to)."""
+        """These options with every non-``None`` change applied (headers and query are added to).
+
+        New ``extra_headers`` are sealed into ``headers`` once here, not on every attempt.
+        """
         out = {k: v for k, v in changes.items() if v is not None}
+        if not out:
+            return self
         if "extra_headers" in out:
-            out["extra_headers"] = (*self.extra_headers, *out["extra_headers"])
+            added = out["extra_headers"]
+            out["extra_headers"] = (*self.extra_headers, *added)
+            if self.headers is not None:
+                out["headers"] = self.headers.with_public(dict(added))
         if "extra_query" in out:
             out["extra_query"] = (*self.extra_query, *out["extra_query"])
-        return attrs.evolve(self, **out) if out else self
+        return attrs.evolve(self, **out)
+
+
+#: Options of a call that sets none, on a client with no view-level defaults.
+DEFAULT_CALL_OPTIONS = CallOptions()
 
 
 def _positive_seconds(name: str, value: object) -> float | None:
@@ -98,11 +114,6 @@ def check_options(*, where: str, **values: object) -> dict[str, Any]:
             elif name == "priority":
                 if value is not None and value not in LANES:
                     msg = f"priority must be one of {', '.join(LANES)}"
-                    raise ValueError(msg)
-                out[name] = value
-            elif name == "idempotent":
-                if value is not None and not isinstance(value, bool):
-                    msg = "idempotent must be True, False or None"
                     raise ValueError(msg)
                 out[name] = value
             else:  # pragma: no cover - a programming error in the caller

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
 import tenacity as _t
 
 from pracsuite_async._clock import Clock, Deadline, check_deadline
@@ -33,7 +34,10 @@ from pracsuite_async._events import (
     RetryScheduled,
 )
 from pracsuite_async._limiter import RateLimiter
+from pracsuite_async._capture import record as record_response
+from pracsuite_async._options import DEFAULT_CALL_OPTIONS, CallOptions
 from pracsuite_async._redact import SecretHeaders
+from pracsuite_async._scheduler import Scheduler
 from pracsuite_async._retry import RetryBudget, RetryPolicy
 from pracsuite_async._transport import Transport
 from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
@@ -65,7 +69,8 @@ class Pipeline:
         self.timeout = timeout
         self.default_deadline = deadline
         self._headers = headers
-        self._json_headers = headers.with_public({"Content-Type": "application/json"})
+        #: Decides whose request takes the next rate token (lanes, accounts round-robin).
+        self.scheduler = Scheduler()
         self._slots = asyncio.Semaphore(max_concurrency)
         self._budget = RetryBudget(retry.budget_ratio, retry.budget_min)
         self._hooks = tuple(hooks)
@@ -91,27 +96,42 @@ class Pipeline:
         return Deadline(self.clock, seconds, method=method, path=path)
 
     async def call(
-        self, req: PreparedRequest, *, deadline: float | Deadline | None, idempotent: bool | None
+        self,
+        req: PreparedRequest,
+        *,
+        deadline: float | Deadline | None,
+        idempotent: bool | None,
+        options: CallOptions = DEFAULT_CALL_OPTIONS,
     ) -> Any:
         """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body.
 
-        ``deadline`` is seconds for this call alone (``None``: the client's default)
-        or the shared :class:`Deadline` of the operation this call is part of.
+        ``deadline`` is seconds for this call alone (``None``: ``options.deadline``, else
+        the client's default) or the shared :class:`Deadline` of the operation this call
+        is part of. ``options`` carry the calling view's headers, lane and overrides.
         """
-        budget = self.budget(deadline, method=req.method, path=req.path)
+        budget = self.budget(options.deadline if deadline is None else deadline, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
+        if options.extra_query:
+            req = attrs.evolve(req, params=[*req.params, *options.extra_query])
         try:
-            return await self._attempt(req, budget, 1)
+            return await self._attempt(req, budget, 1, options)
         except PracSuiteError as exc:
             if isinstance(exc, DeadlineExceededError) or not self.retry.is_retryable(exc, idempotent=safe):
                 raise
-            if self.retry.max_attempts <= 1 or not self._budget.try_spend():
+            attempts = self.retry.max_attempts if options.max_retries is None else options.max_retries + 1
+            if attempts <= 1 or not self._budget.try_spend():
                 raise
             first = exc
-        return await self._retry_loop(req, budget, safe, first)
+        return await self._retry_loop(req, budget, safe, first, options, attempts)
 
     async def _retry_loop(
-        self, req: PreparedRequest, budget: Deadline, safe: bool, first: PracSuiteError
+        self,
+        req: PreparedRequest,
+        budget: Deadline,
+        safe: bool,
+        first: PracSuiteError,
+        options: CallOptions,
+        attempts: int,
     ) -> Any:
         policy = self.retry
         state: dict[str, Any] = {"last": first, "sent": _was_sent(first)}
@@ -147,7 +167,7 @@ class Pipeline:
             await self.clock.sleep(seconds)
 
         retrying = _t.AsyncRetrying(
-            stop=_t.stop_after_attempt(policy.max_attempts),
+            stop=_t.stop_after_attempt(attempts),
             wait=wait,
             retry=_t.retry_if_exception(retryable),
             sleep=sleep,
@@ -160,11 +180,37 @@ class Pipeline:
                 if attempt == 1:
                     # Replaying the first failure lets tenacity own every wait decision.
                     raise first
-                return await self._attempt(req, budget, attempt)
+                return await self._attempt(req, budget, attempt, options)
         raise AssertionError  # pragma: no cover - reraise=True always raises or returns
 
-    async def _attempt(self, req: PreparedRequest, budget: Deadline, attempt: int) -> Any:
+    async def _attempt(self, req: PreparedRequest, budget: Deadline, attempt: int, options: CallOptions) -> Any:
         budget.ensure(what="attempt")
+        # Fair turn -> concurrency slot -> rate token. The turn (_scheduler) decides by
+        # lane and account who goes next, so it is taken before the slot: waiting for a
+        # slot in arrival order would put one account's burst ahead of everyone. The
+        # slot is taken before the token: a token taken while a request still waits for
+        # a connection is spent later, in a burst above the limit.
+        scheduler = self.scheduler
+        try:
+            await scheduler.acquire(options.account, options.priority, timeout=budget.remaining())
+        except TimeoutError:
+            budget.ensure(float("inf"), what="wait for a turn at the rate limiter")
+            raise
+        try:
+            await self._take_slot(budget)
+            try:
+                waited = await self.limiter.acquire(budget)
+            except BaseException:
+                self._slots.release()
+                raise
+        finally:
+            scheduler.release()
+        try:
+            return await self._send(req, budget, attempt, options, waited)
+        finally:
+            self._slots.release()
+
+    async def _take_slot(self, budget: Deadline) -> None:
         slots = self._slots
         if slots.locked():
             try:
@@ -175,20 +221,17 @@ class Pipeline:
                 raise
         else:
             await slots.acquire()
-        try:
-            return await self._send(req, budget, attempt)
-        finally:
-            slots.release()
 
-    async def _send(self, req: PreparedRequest, budget: Deadline, attempt: int) -> Any:
+    async def _send(
+        self, req: PreparedRequest, budget: Deadline, attempt: int, options: CallOptions, waited: float
+    ) -> Any:
         endpoint = req.endpoint
-        waited = await self.limiter.acquire(budget)
         hooks = self._hooks
         if hooks:
             if waited:
                 self._emit(RateLimitWait(endpoint.operation_id, req.method, endpoint.path, waited))
             self._emit(RequestSent(endpoint.operation_id, req.method, endpoint.path, attempt))
-        timeout = self.timeout
+        timeout = self.timeout if options.timeout is None else options.timeout
         left = budget.remaining()
         if left is not None:
             timeout = left if timeout is None else min(timeout, left)
@@ -200,7 +243,7 @@ class Pipeline:
                 req.method,
                 req.path,
                 params=req.params,
-                headers=self._headers if req.body is None else self._json_headers,
+                headers=_headers(options.headers or self._headers, json=req.body is not None),
                 body=req.body,
                 timeout=timeout,
             )
@@ -213,6 +256,9 @@ class Pipeline:
                 ) from exc
             raise
         status = resp.status
+        record_response(
+            endpoint.operation_id, req.method, endpoint.path, status, resp.headers, attempt, self.clock.now() - started
+        )
         if hooks:
             self._emit(
                 ResponseReceived(
@@ -248,6 +294,13 @@ class Pipeline:
             if location:
                 return location
         raise error_from_response(status, headers, body, method=req.method, path=req.path, wall_now=wall)
+
+
+def _headers(headers: SecretHeaders, *, json: bool) -> SecretHeaders:
+    return headers.with_public(_JSON) if json else headers
+
+
+_JSON = {"Content-Type": "application/json"}
 
 
 def _was_sent(exc: BaseException) -> bool:

@@ -12,8 +12,9 @@ token; when it leaves, the next turn goes to
 1. the ``interactive`` lane before the ``bulk`` lane, except that after
    :data:`BULK_EVERY` interactive turns in a row a waiting bulk request goes
    first, so bulk traffic always progresses;
-2. within a lane, the next account in round-robin order, so one account's queue
-   never delays another's by more than one turn.
+2. within a lane, an account that just started waiting, else the next account in
+   round-robin order, so one account's queue never delays another's call by more
+   than the turn in progress.
 
 Deciding at the last moment (when the previous holder has its token) is what
 makes the wait of a newcomer about one token interval whatever is queued. With no
@@ -23,7 +24,7 @@ one waiting, a turn is granted without creating a future (the common case).
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -38,20 +39,33 @@ BULK_EVERY = 4
 
 
 class _Lane:
-    """Waiters of one lane: a FIFO per account, accounts in round-robin order."""
+    """Waiters of one lane: a FIFO per account, accounts served in rotation.
 
-    __slots__ = ("queues",)
+    An account that starts waiting goes ahead of the accounts already in rotation
+    (``fresh``, first come first served among themselves): it has had no turn yet,
+    while each account in rotation just had one. After its turn an account with
+    more waiters joins the back of the rotation.
+    """
+
+    __slots__ = ("fresh", "queues", "rotation")
 
     def __init__(self) -> None:
-        self.queues: OrderedDict[Hashable, deque[asyncio.Future[None]]] = OrderedDict()
+        self.queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
+        self.fresh: deque[Hashable] = deque()
+        self.rotation: deque[Hashable] = deque()
 
     def push(self, account: Hashable, waiter: asyncio.Future[None]) -> None:
-        self.queues.setdefault(account, deque()).append(waiter)
+        queue = self.queues.get(account)
+        if queue is None:
+            queue = self.queues[account] = deque()
+            self.fresh.append(account)
+        queue.append(waiter)
 
     def pop(self) -> asyncio.Future[None] | None:
-        """The next live waiter; its account moves to the back of the rotation."""
-        while self.queues:
-            account, queue = next(iter(self.queues.items()))
+        """The next live waiter, fresh accounts first, then the rotation."""
+        while self.fresh or self.rotation:
+            account = (self.fresh or self.rotation).popleft()
+            queue = self.queues[account]
             while queue and queue[0].done():  # cancelled while queued
                 queue.popleft()
             if not queue:
@@ -59,7 +73,7 @@ class _Lane:
                 continue
             waiter = queue.popleft()
             if queue:
-                self.queues.move_to_end(account)
+                self.rotation.append(account)
             else:
                 del self.queues[account]
             return waiter
@@ -68,9 +82,7 @@ class _Lane:
     def discard(self, account: Hashable, waiter: asyncio.Future[None]) -> None:
         queue = self.queues.get(account)
         if queue is not None and waiter in queue:
-            queue.remove(waiter)
-            if not queue:
-                del self.queues[account]
+            queue.remove(waiter)  # an emptied queue is dropped by the next pop
 
     def __len__(self) -> int:
         return sum(len(q) for q in self.queues.values())
@@ -95,13 +107,29 @@ class Scheduler:
         """Requests queued for a turn (not counting the holder)."""
         return sum(len(q) for q in self._lanes.values())
 
-    @asynccontextmanager
-    async def turn(self, account: Hashable, priority: Priority = "interactive") -> AsyncIterator[None]:
-        """Hold the turn for the body of the ``async with``; wait for it fairly if it is taken."""
-        if self._busy or self.waiting:
+    async def acquire(
+        self, account: Hashable, priority: Priority = "interactive", *, timeout: float | None = None
+    ) -> None:
+        """Wait for the turn (fairly, if it is taken); pair every return with one :meth:`release`.
+
+        ``timeout`` bounds the wait (``TimeoutError``); nothing is left queued after it.
+        """
+        if not (self._busy or self.waiting):
+            self._busy = True
+        elif timeout is None:
             await self._wait(account, priority)
         else:
-            self._busy = True
+            async with asyncio.timeout(timeout):
+                await self._wait(account, priority)
+
+    def release(self) -> None:
+        """Give the turn up: to the next waiter by lane and round-robin, or mark it free."""
+        self._pass_on()
+
+    @asynccontextmanager
+    async def turn(self, account: Hashable, priority: Priority = "interactive") -> AsyncIterator[None]:
+        """Hold the turn for the body of the ``async with``."""
+        await self.acquire(account, priority)
         try:
             yield
         finally:

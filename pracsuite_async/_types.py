@@ -25,6 +25,6 @@ class UnsetType(enum.Enum):
 
 UNSET: Final = UnsetType.UNSET
 
-HTTPMethod: TypeAlias = Literal["GET", "POST", "PATCH"]
+HTTPMethod: TypeAlias = Literal["GET", "POST", "PATCH", "PUT", "DELETE"]
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
 QueryParams: TypeAlias = "list[tuple[str, str]]"

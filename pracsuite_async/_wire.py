@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import json as _json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ except ImportError:  # pragma: no cover - exercised when orjson is absent
     _loads = json.loads
 
 __all__ = [
+    "raw_request",
     "MAX_PAGE_SIZE",
     "PreparedRequest",
     "build_request",
@@ -124,6 +126,50 @@ def is_seconds(value: object) -> bool:
         and math.isfinite(value)
         and value > 0
     )
+
+
+_RAW_METHODS: tuple[HTTPMethod, ...] = ("GET", "POST", "PATCH", "PUT", "DELETE")
+
+
+def raw_request(
+    method: object,
+    path: object,
+    *,
+    params: Mapping[str, str] | Sequence[tuple[str, str]] | None,
+    json: object,
+) -> PreparedRequest:
+    """A request for an operation the table lacks (``client.request``), validated like the others.
+
+    ``path`` must stay under the base URL: absolute, no scheme, host, query or fragment.
+    Events and traces see the operation as ``request`` with path ``<request>``, since a
+    raw path may hold patient ids.
+    """
+    verb = method.upper() if isinstance(method, str) else None
+    if verb not in _RAW_METHODS:
+        raise RequestValidationError("method", f"must be one of {', '.join(_RAW_METHODS)}")
+    if (
+        not isinstance(path, str) or not path.startswith("/") or path.startswith("//")
+        or any(c in path for c in "?#\\") or not path.isprintable() or " " in path
+    ):
+        raise RequestValidationError("path", "must be a path under the base URL without query or fragment")
+    pairs: list[tuple[str, str]] = []
+    items = params.items() if isinstance(params, Mapping) else params or ()
+    for pair in items:
+        item: object = pair  # callers without type checking pass anything
+        if not (isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise RequestTypeError("params", "must map strings to strings")
+        pairs.append(pair)
+    body = None
+    if json is not None:
+        try:
+            body = _json.dumps(json, separators=(",", ":"), allow_nan=False).encode()
+        except (TypeError, ValueError):
+            raise RequestTypeError("json", "must be JSON-serialisable") from None
+    endpoint: Endpoint[Any] = Endpoint(
+        operation_id="request", method=verb, path="<request>", path_params=(), result=None,
+        namespace="", method_name="request", summary="A raw request.",
+    )
+    return PreparedRequest(endpoint, verb, path, pairs, body)
 
 
 def check_call_options(args: Mapping[str, object]) -> None:

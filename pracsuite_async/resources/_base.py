@@ -59,6 +59,7 @@ class Resource:
             req,
             deadline=cast("float | Deadline | None", args.get("deadline")),
             idempotent=cast("bool | None", args.get("idempotent")),
+            options=client._call_options(args),
         )
         return _decode(endpoint, req, data)
 
@@ -74,6 +75,7 @@ class Resource:
         page_size = check_page_size(args.get("page_size", 100))
         first = build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
         pipeline = client._pipeline  # the client's own machinery
+        options = client._call_options(args)
         given = args.get("deadline")
         seconds = None if isinstance(given, Deadline) else check_deadline(given)
 
@@ -88,7 +90,7 @@ class Resource:
             client._ensure_usable()
             req = build_request(endpoint, args, page=number, page_size=size)
             with client._owned_task():
-                data = await pipeline.call(req, deadline=walk_deadline(), idempotent=None)
+                data = await pipeline.call(req, deadline=walk_deadline(), idempotent=None, options=options)
             if not isinstance(data, dict):
                 msg = "list response is not a JSON object"
                 raise ResponseDecodeError(msg, method=req.method, path=req.path)
