@@ -31,6 +31,8 @@ from pracsuite_async._errors import (
     ValidationProblem,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     LoggingHook,
@@ -57,6 +59,8 @@ __all__ = [
     "AiolimiterAdapter",
     "AuthenticationError",
     "BadRequestError",
+    "CallFinished",
+    "CallStarted",
     "ClientStats",
     "Clock",
     "ConfigurationError",

@@ -24,6 +24,8 @@ from pracsuite_async._errors import (
     TransportError,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     RateLimited,
@@ -81,6 +83,21 @@ class Pipeline:
 
     async def call(self, req: PreparedRequest, *, deadline: float | None, idempotent: bool | None) -> Any:
         """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body."""
+        if not self._hooks:
+            return await self._call(req, deadline=deadline, idempotent=idempotent)
+        endpoint, started = req.endpoint, self.clock.now()
+        error: str | None = None
+        self._emit(CallStarted(endpoint.operation_id, req.method, endpoint.path))
+        try:
+            return await self._call(req, deadline=deadline, idempotent=idempotent)
+        except BaseException as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            elapsed = self.clock.now() - started
+            self._emit(CallFinished(endpoint.operation_id, req.method, endpoint.path, elapsed, error))
+
+    async def _call(self, req: PreparedRequest, *, deadline: float | None, idempotent: bool | None) -> Any:
         seconds = self.default_deadline if deadline is None else deadline
         budget = Deadline(self.clock, seconds, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
