@@ -162,12 +162,18 @@ class CancelOnDisconnectMiddleware:
             await handler
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            left = watcher.done() and not watcher.cancelled() and watcher.result()
-            if not left or (task is not None and task.cancelling()):
+            if not _client_left(watcher) or (task is not None and task.cancelling()):
                 raise
         finally:
             watcher.cancel()
             await asyncio.wait((watcher,))
+            if not watcher.cancelled() and watcher.exception() is not None:
+                logger.debug("receive() failed while watching for a disconnect")
+
+
+def _client_left(watcher: asyncio.Future[bool]) -> bool:
+    """Whether the watcher saw the client leave (and so cancelled the handler)."""
+    return watcher.done() and not watcher.cancelled() and watcher.exception() is None and watcher.result()
 
 
 async def _watch(receive: Receive, inbox: asyncio.Queue[Message], handler: asyncio.Future[None]) -> bool:

@@ -34,6 +34,7 @@ from pracsuite_async import (
 )
 from pracsuite_async.contrib.fastapi import (
     STATE_ATTR,
+    CancelOnDisconnectMiddleware,
     PracSuite,
     account_client,
     error_response,
@@ -241,6 +242,78 @@ class TestExampleApp:
             await server.wait_closed()
         finished = [e for e in events if isinstance(e, CallFinished)]
         assert [e.error for e in finished] == ["CancelledError"]
+
+
+class TestCancelOnDisconnect:
+    """The middleware driven by hand: a scripted ``receive`` and a recording ``send``."""
+
+    @staticmethod
+    def _receive(disconnect: asyncio.Event) -> Any:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        return receive
+
+    async def test_disconnect_cancels_the_handler(self) -> None:
+        """A disconnect while the handler runs cancels it; the middleware returns quietly, sending nothing."""
+        entered, outcome, sent = asyncio.Event(), [], []
+        disconnect = asyncio.Event()
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            assert (await receive())["type"] == "http.request"
+            entered.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        middleware = CancelOnDisconnectMiddleware(app)
+        run = asyncio.create_task(middleware({"type": "http"}, self._receive(disconnect), send))
+        await entered.wait()
+        disconnect.set()
+        await asyncio.wait_for(run, 5)
+        assert outcome == ["cancelled"]
+        assert sent == []
+
+    async def test_a_finished_handler_is_not_cancelled_and_shutdown_still_propagates(self) -> None:
+        """A handler that answered is left alone; cancelling the middleware itself cancels the handler and raises."""
+        sent: list[Any] = []
+
+        async def answer(scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await CancelOnDisconnectMiddleware(answer)({"type": "http"}, self._receive(asyncio.Event()), send)
+        assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+
+        entered, outcome = asyncio.Event(), []
+
+        async def slow(scope: Any, receive: Any, send: Any) -> None:
+            entered.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                outcome.append("cancelled")
+                raise
+
+        run = asyncio.create_task(CancelOnDisconnectMiddleware(slow)({"type": "http"}, self._receive(asyncio.Event()), send))
+        await entered.wait()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        assert outcome == ["cancelled"]
 
 
 def _envelope(status: int, code: str, *, request_id: str = "req-42") -> dict[str, Any]:
