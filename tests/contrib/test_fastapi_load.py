@@ -7,8 +7,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from examples.fastapi_app import create_app
 from pracsuite_async import (
@@ -20,9 +22,11 @@ from pracsuite_async import (
     PracSuiteClient,
     RateFeedback,
     RateLimitWait,
+    RequestSent,
 )
-from pracsuite_async.contrib.fastapi import STATE_ATTR
+from pracsuite_async.contrib.fastapi import STATE_ATTR, PracSuite, pracsuite_lifespan
 from pracsuite_async.simulator import Simulator, SimulatorConfig
+from pracsuite_async.testing import FakeClock
 from tests.contrib.conftest import ClientFactory
 
 CALLS = 200
@@ -37,8 +41,8 @@ PATIENTS = 5
 class GatedLimiter:
     """The client's real limiter behind a gate: nothing is paced until the test opens it."""
 
-    def __init__(self) -> None:
-        self.inner = AdaptiveRateLimiter(RATE, ceiling=RATE)
+    def __init__(self, rate: float = RATE, clock: FakeClock | None = None) -> None:
+        self.inner = AdaptiveRateLimiter(rate, ceiling=rate, clock=clock)
         self.gate = asyncio.Event()
 
     async def acquire(self, deadline: Deadline) -> float:
@@ -171,3 +175,43 @@ async def test_concurrent_handlers_and_disconnects_share_one_client_and_leak_not
         server.should_exit = True
         await serving
     assert client._transport._session is None  # type: ignore[attr-defined] - closed by the lifespan
+
+
+TAIL_CALLS, TAIL_ABANDONED, TAIL_RATE = 40, 10, 10.0
+
+
+@pytest.mark.xfail(
+    strict=True, reason="AdaptiveRateLimiter keeps cancelled waiters' reservations; cancel-safe queue: issue 8"
+)
+async def test_requests_abandoned_at_the_tail_of_the_limiter_queue_give_their_reservations_back(
+    sim: Simulator, client_factory: ClientFactory
+) -> None:
+    """Handlers cancelled while holding the last limiter reservations give them back: the next call after the
+    survivors goes straight out instead of waiting out the abandoned slots (in virtual time, so CPU speed
+    cannot hide a leak)."""
+    clock = FakeClock()
+    recorder, limiter = Recorder(), GatedLimiter(TAIL_RATE, clock)
+    factory = client_factory(
+        sim.base_url, rate_limit=limiter, clock=clock, max_concurrency=TAIL_CALLS, event_hooks=[recorder]
+    )
+    app = FastAPI(lifespan=pracsuite_lifespan(factory))
+
+    @app.get("/one")
+    async def one(client: PracSuite) -> int:
+        return (await client.businesses.get(1)).business_id or 0
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            requests = [asyncio.create_task(http.get("/one")) for _ in range(TAIL_CALLS)]
+            await recorder.until(lambda: len(recorder.of(CallStarted)) == TAIL_CALLS)
+            limiter.gate.set()
+            await recorder.until(lambda: len(recorder.of(RequestSent)) >= 2)  # the burst went; the rest reserved
+            for request in requests[-TAIL_ABANDONED:]:
+                request.cancel()
+            done = await asyncio.gather(*requests, return_exceptions=True)
+            assert sum(isinstance(r, asyncio.CancelledError) for r in done) == TAIL_ABANDONED
+            before = len(recorder.events)
+            assert (await http.get("/one")).status_code == 200
+    waits = [e.waited for e in recorder.events[before:] if isinstance(e, RateLimitWait)]
+    assert sum(waits) <= 1.5 / TAIL_RATE, waits
