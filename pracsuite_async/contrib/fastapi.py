@@ -2,9 +2,8 @@
 
 ::
 
-    from typing import Annotated
-    from fastapi import Depends, FastAPI
-    from pracsuite_async import PracSuiteClient
+    from fastapi import FastAPI
+    from pracsuite_async import PracSuiteClient, to_dict
     from pracsuite_async.contrib.fastapi import (
         CancelOnDisconnectMiddleware, PracSuite, install_error_handler, pracsuite_lifespan,
     )
