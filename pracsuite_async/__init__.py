@@ -36,6 +36,8 @@ from pracsuite_async._errors import (
     ValidationProblem,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     LoggingHook,
@@ -63,6 +65,8 @@ __all__ = [
     "AiolimiterAdapter",
     "AuthenticationError",
     "BadRequestError",
+    "CallFinished",
+    "CallStarted",
     "ClientClosedError",
     "ClientStats",
     "Clock",

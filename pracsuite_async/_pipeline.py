@@ -24,6 +24,8 @@ from pracsuite_async._errors import (
     TransportError,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     RateLimited,
@@ -98,6 +100,23 @@ class Pipeline:
         ``deadline`` is seconds for this call alone (``None``: the client's default)
         or the shared :class:`Deadline` of the operation this call is part of.
         """
+        if not self._hooks:
+            return await self._call(req, deadline=deadline, idempotent=idempotent)
+        endpoint, started = req.endpoint, self.clock.now()
+        error: str | None = None
+        self._emit(CallStarted(endpoint.operation_id, req.method, endpoint.path))
+        try:
+            return await self._call(req, deadline=deadline, idempotent=idempotent)
+        except BaseException as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            elapsed = self.clock.now() - started
+            self._emit(CallFinished(endpoint.operation_id, req.method, endpoint.path, elapsed, error))
+
+    async def _call(
+        self, req: PreparedRequest, *, deadline: float | Deadline | None, idempotent: bool | None
+    ) -> Any:
         budget = self.budget(deadline, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
         try:
