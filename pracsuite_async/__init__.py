@@ -37,6 +37,8 @@ from pracsuite_async._errors import (
     ValidationProblem,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     LoggingHook,
@@ -57,11 +59,16 @@ from pracsuite_async._transport import RawResponse, Transport
 from pracsuite_async._types import UNSET, UnsetType
 
 __all__ = [
+    "F",
+    "OPERATIONS",
+    "UNSET",
     "APIStatusError",
     "AdaptiveRateLimiter",
     "AiolimiterAdapter",
     "AuthenticationError",
     "BadRequestError",
+    "CallFinished",
+    "CallStarted",
     "CapturedResponse",
     "Captures",
     "ClientClosedError",
@@ -77,13 +84,11 @@ __all__ = [
     "Event",
     "EventHook",
     "EventLoopMismatchError",
-    "F",
     "Filter",
     "FilterField",
     "LoggingHook",
     "NoAvailabilityError",
     "NotFoundError",
-    "OPERATIONS",
     "Page",
     "Pager",
     "PaginationError",
@@ -112,7 +117,6 @@ __all__ = [
     "SystemClock",
     "Transport",
     "TransportError",
-    "UNSET",
     "UnprocessableEntityError",
     "UnsetType",
     "ValidationProblem",

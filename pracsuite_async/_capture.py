@@ -85,8 +85,14 @@ def capture_responses() -> Iterator[Captures]:
         _active.reset(token)
 
 
-def record(
-    operation_id: str, method: str, path: str, status: int, headers: Mapping[str, str], attempt: int, elapsed: float
+def record(  # noqa: PLR0917 - called once per response on the hot path: no keyword overhead
+    operation_id: str,
+    method: str,
+    path: str,
+    status: int,
+    headers: Mapping[str, str],
+    attempt: int,
+    elapsed: float,
 ) -> None:
     """Called by the pipeline for every response; a no-op outside a capture block."""
     captures = _active.get()

@@ -41,8 +41,8 @@ from pracsuite_async._options import CallOptions, check_options
 from pracsuite_async._pipeline import Pipeline
 from pracsuite_async._redact import Secret, SecretHeaders, redact_url, split_credentials
 from pracsuite_async._retry import RetryPolicy
-from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
 from pracsuite_async._scheduler import Priority
+from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
 from pracsuite_async._wire import is_seconds, raw_request
 from pracsuite_async.resources import NAMESPACES, ClientNamespaces
 

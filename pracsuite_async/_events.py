@@ -13,6 +13,8 @@ from typing import Protocol, TypeAlias
 import attrs
 
 __all__ = [
+    "CallFinished",
+    "CallStarted",
     "Event",
     "EventHook",
     "LoggingHook",
@@ -24,6 +26,33 @@ __all__ = [
 ]
 
 logger = logging.getLogger("pracsuite_async")
+
+
+@attrs.frozen
+class CallStarted:
+    """A call (one API operation, with all its attempts and waits) begins.
+
+    Emitted from the calling task, like every event of the call up to its
+    :class:`CallFinished`, so a hook may keep per-call state in a context variable.
+    """
+
+    operation_id: str
+    method: str
+    path: str
+
+
+@attrs.frozen
+class CallFinished:
+    """A call ended after ``elapsed`` seconds; ``error`` names its exception class (None: success).
+
+    Emitted on every exit, cancellation included (``error="CancelledError"``).
+    """
+
+    operation_id: str
+    method: str
+    path: str
+    elapsed: float
+    error: str | None
 
 
 @attrs.frozen
@@ -80,7 +109,9 @@ class RateLimited:
     retry_after: float | None
 
 
-Event: TypeAlias = RequestSent | ResponseReceived | RetryScheduled | RateLimitWait | RateLimited
+Event: TypeAlias = (
+    CallStarted | CallFinished | RequestSent | ResponseReceived | RetryScheduled | RateLimitWait | RateLimited
+)
 
 
 class EventHook(Protocol):
@@ -101,6 +132,8 @@ class LoggingHook:
     def __call__(self, event: Event) -> None:
         """Log one event: method, path template, status, attempt, waits; nothing else."""
         log = self._logger
+        if isinstance(event, CallStarted):
+            return  # the first RequestSent says the same
         if isinstance(event, RetryScheduled):
             log.info(
                 "retry %s %s attempt=%d wait=%.3fs reason=%s",
@@ -116,5 +149,9 @@ class LoggingHook:
                 )
             elif isinstance(event, RateLimitWait):
                 log.debug("rate-limit wait %s %s %.3fs", event.method, event.path, event.waited)
+            elif isinstance(event, CallFinished):
+                log.debug(
+                    "done %s %s %.3fs error=%s", event.method, event.path, event.elapsed, event.error,
+                )
             else:
                 log.debug("send %s %s attempt=%d", event.method, event.path, event.attempt)

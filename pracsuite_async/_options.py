@@ -69,7 +69,8 @@ DEFAULT_CALL_OPTIONS = CallOptions()
 def _positive_seconds(name: str, value: object) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (math.isfinite(value) and value > 0):
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value > 0)):
         msg = f"{name} must be a positive number of seconds or None"
         raise ValueError(msg)
     return float(value)
@@ -86,11 +87,26 @@ def _pairs(name: str, value: object) -> tuple[tuple[str, str], ...] | None:
         if not isinstance(key, str) or not isinstance(item, str) or not key:
             msg = f"{name} must be a mapping of strings to strings"
             raise ValueError(msg)
-        if name == "extra_headers" and (key.lower() in PROTECTED_HEADERS or "\n" in key + item or "\r" in key + item):
+        unsafe = key.lower() in PROTECTED_HEADERS or any(c in key + item for c in "\r\n")
+        if name == "extra_headers" and unsafe:
             msg = f"{name} cannot set {key.lower()!r} (keys and protocol headers are the client's)"
             raise ValueError(msg)
         pairs.append((key, item))
     return tuple(pairs)
+
+
+def _retries(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        msg = "max_retries must be an integer >= 0 or None"
+        raise ValueError(msg)
+    return value
+
+
+def _lane(value: object) -> Priority | None:
+    if value is not None and value not in LANES:
+        msg = f"priority must be one of {', '.join(LANES)}"
+        raise ValueError(msg)
+    return value
 
 
 def check_options(*, where: str, **values: object) -> dict[str, Any]:
@@ -105,17 +121,11 @@ def check_options(*, where: str, **values: object) -> dict[str, Any]:
             if name in ("deadline", "timeout"):
                 out[name] = _positive_seconds(name, value)
             elif name == "max_retries":
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-                    msg = "max_retries must be an integer >= 0 or None"
-                    raise ValueError(msg)
-                out[name] = value
+                out[name] = _retries(value)
             elif name in ("extra_headers", "extra_query"):
                 out[name] = _pairs(name, value)
             elif name == "priority":
-                if value is not None and value not in LANES:
-                    msg = f"priority must be one of {', '.join(LANES)}"
-                    raise ValueError(msg)
-                out[name] = value
+                out[name] = _lane(value)
             else:  # pragma: no cover - a programming error in the caller
                 msg = f"unknown option {name}"
                 raise AssertionError(msg)

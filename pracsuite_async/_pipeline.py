@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import tenacity as _t
 
+from pracsuite_async._capture import record as record_response
 from pracsuite_async._clock import Clock, Deadline, check_deadline
 from pracsuite_async._errors import (
     APIStatusError,
@@ -25,6 +26,8 @@ from pracsuite_async._errors import (
     TransportError,
 )
 from pracsuite_async._events import (
+    CallFinished,
+    CallStarted,
     Event,
     EventHook,
     RateLimited,
@@ -34,11 +37,10 @@ from pracsuite_async._events import (
     RetryScheduled,
 )
 from pracsuite_async._limiter import RateLimiter
-from pracsuite_async._capture import record as record_response
 from pracsuite_async._options import DEFAULT_CALL_OPTIONS, CallOptions
 from pracsuite_async._redact import SecretHeaders
-from pracsuite_async._scheduler import Scheduler
 from pracsuite_async._retry import RetryBudget, RetryPolicy
+from pracsuite_async._scheduler import Scheduler
 from pracsuite_async._transport import Transport
 from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
 
@@ -109,7 +111,30 @@ class Pipeline:
         the client's default) or the shared :class:`Deadline` of the operation this call
         is part of. ``options`` carry the calling view's headers, lane and overrides.
         """
-        budget = self.budget(options.deadline if deadline is None else deadline, method=req.method, path=req.path)
+        if not self._hooks:
+            return await self._call(req, deadline=deadline, idempotent=idempotent, options=options)
+        endpoint, started = req.endpoint, self.clock.now()
+        error: str | None = None
+        self._emit(CallStarted(endpoint.operation_id, req.method, endpoint.path))
+        try:
+            return await self._call(req, deadline=deadline, idempotent=idempotent, options=options)
+        except BaseException as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            elapsed = self.clock.now() - started
+            self._emit(CallFinished(endpoint.operation_id, req.method, endpoint.path, elapsed, error))
+
+    async def _call(
+        self,
+        req: PreparedRequest,
+        *,
+        deadline: float | Deadline | None,
+        idempotent: bool | None,
+        options: CallOptions,
+    ) -> Any:
+        seconds = options.deadline if deadline is None else deadline
+        budget = self.budget(seconds, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
         if options.extra_query:
             req = attrs.evolve(req, params=[*req.params, *options.extra_query])
@@ -124,7 +149,7 @@ class Pipeline:
             first = exc
         return await self._retry_loop(req, budget, safe, first, options, attempts)
 
-    async def _retry_loop(
+    async def _retry_loop(  # noqa: PLR0917 - private; the call's state, passed down once
         self,
         req: PreparedRequest,
         budget: Deadline,
@@ -183,7 +208,9 @@ class Pipeline:
                 return await self._attempt(req, budget, attempt, options)
         raise AssertionError  # pragma: no cover - reraise=True always raises or returns
 
-    async def _attempt(self, req: PreparedRequest, budget: Deadline, attempt: int, options: CallOptions) -> Any:
+    async def _attempt(
+        self, req: PreparedRequest, budget: Deadline, attempt: int, options: CallOptions
+    ) -> Any:
         budget.ensure(what="attempt")
         # Fair turn -> concurrency slot -> rate token. The turn (_scheduler) decides by
         # lane and account who goes next, so it is taken before the slot: waiting for a
@@ -257,7 +284,8 @@ class Pipeline:
             raise
         status = resp.status
         record_response(
-            endpoint.operation_id, req.method, endpoint.path, status, resp.headers, attempt, self.clock.now() - started
+            endpoint.operation_id, req.method, endpoint.path, status, resp.headers, attempt,
+            self.clock.now() - started,
         )
         if hooks:
             self._emit(

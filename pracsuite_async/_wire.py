@@ -146,25 +146,29 @@ def raw_request(
     """
     verb = method.upper() if isinstance(method, str) else None
     if verb not in _RAW_METHODS:
-        raise RequestValidationError("method", f"must be one of {', '.join(_RAW_METHODS)}")
+        field = "method"
+        raise RequestValidationError(field, f"must be one of {', '.join(_RAW_METHODS)}")
     if (
         not isinstance(path, str) or not path.startswith("/") or path.startswith("//")
         or any(c in path for c in "?#\\") or not path.isprintable() or " " in path
     ):
-        raise RequestValidationError("path", "must be a path under the base URL without query or fragment")
+        field = "path"
+        raise RequestValidationError(field, "must be a path under the base URL without query or fragment")
     pairs: list[tuple[str, str]] = []
     items = params.items() if isinstance(params, Mapping) else params or ()
     for pair in items:
         item: object = pair  # callers without type checking pass anything
         if not (isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-            raise RequestTypeError("params", "must map strings to strings")
+            field = "params"
+            raise RequestTypeError(field, "must map strings to strings")
         pairs.append(pair)
     body = None
     if json is not None:
         try:
             body = _json.dumps(json, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError):
-            raise RequestTypeError("json", "must be JSON-serialisable") from None
+            field = "json"
+            raise RequestTypeError(field, "must be JSON-serialisable") from None
     endpoint: Endpoint[Any] = Endpoint(
         operation_id="request", method=verb, path="<request>", path_params=(), result=None,
         namespace="", method_name="request", summary="A raw request.",

@@ -25,7 +25,7 @@ SPEC_OPS = {
 }
 COMMON = (
     *("filters", "sort_by", "page_size", "max_items", "ordered", "start_page", "max_pages"),
-    *("deadline", "idempotent"),
+    *("deadline", "timeout", "max_retries", "extra_headers", "extra_query", "priority", "idempotent"),
 )
 
 

@@ -142,8 +142,9 @@ def simulator() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def readme_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
-    """The environment the README's examples read: the simulator's keys and base URL."""
+def readme_env(simulator: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Simulator:
+    """The environment the README's examples read: the simulator's keys and base URL, a scratch cwd."""
+    monkeypatch.chdir(tmp_path)  # examples write files (a sync mirror, exports) where they run
     monkeypatch.setenv("PRACSUITE_VENDOR_KEY", simulator.config.vendor_keys[0])
     monkeypatch.setenv("PRACSUITE_ACCOUNT_KEY", simulator.config.account_keys[0])
     monkeypatch.setenv("PRACSUITE_BASE_URL", simulator.base_url)

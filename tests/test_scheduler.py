@@ -19,7 +19,7 @@ async def _run(sched: Scheduler, calls: list[tuple[str, Priority]]) -> list[str]
             await gate.wait()
 
     async def call(name: str, priority: Priority) -> None:
-        async with sched.turn(name.split(".")[0], priority):
+        async with sched.turn(name.split(".", maxsplit=1)[0], priority):
             order.append(name)
             await asyncio.sleep(0)
 

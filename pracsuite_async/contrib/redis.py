@@ -206,8 +206,8 @@ class RedisRateLimiter:
             SEED_RATE, FLOOR_RATE, CEILING_RATE, INCREASE, CALM, STEP,
         ]
         try:
-            wait_s, reserved = await self._reserve(keys=[k["tat"], k["pause"], k["rate"], k["calm"], k["step"]],
-                                                   args=args)
+            keys = [k["tat"], k["pause"], k["rate"], k["calm"], k["step"]]
+            wait_s, reserved = await self._reserve(keys=keys, args=args)
         except Exception as exc:  # noqa: BLE001 - any Redis failure means: pace locally for a while
             self._fall_back(exc)
             return await self._local.acquire(deadline)
@@ -248,7 +248,9 @@ class RedisRateLimiter:
         if not self.degraded:
             logger.warning(
                 "Redis unreachable (%s); pacing locally at a %.0f%% share for %.0fs",
-                type(exc).__name__, 100 * self._local.rate / (self.configured_rate or SEED_RATE), RECONNECT_AFTER,
+                type(exc).__name__,
+                100 * self._local.rate / (self.configured_rate or SEED_RATE),
+                RECONNECT_AFTER,
             )
         self._down_until = self._clock.now() + RECONNECT_AFTER
 

@@ -1,48 +1,66 @@
-"""A real redis-server on a free loopback port for the shared-budget tests."""
+"""Fixtures for the integration tests of ``pracsuite_async.contrib``: a simulator, hostile servers, clients."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
+from aiohttp import web
+
+from pracsuite_async import PracSuiteClient
+from pracsuite_async.simulator import Simulator, SimulatorConfig
+
+VENDOR_KEY = "sim-vendor-key"
+ACCOUNT_KEY = "sim-account-key"
+#: Physiotherapy Standard Consultation: a one-patient type of every generated clinic (seeded data).
+STANDARD_TYPE = 2
+PATIENT = 1
+TODAY = SimulatorConfig().today
+
+ClientFactory = Callable[..., Callable[[], PracSuiteClient]]
+ServeApp = Callable[[web.Application], Awaitable[str]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """A small simulator (200 appointments, no rate limit) on a free loopback port."""
+    async with Simulator(SimulatorConfig(records=200)) as simulator:
+        yield simulator
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``redis://`` URL of a throwaway redis-server (skipped outside CI when none is installed)."""
-    pytest.importorskip("redis")
-    exe = shutil.which("redis-server")
-    if exe is None:
-        if os.environ.get("PRACSUITE_REQUIRE_SERVERS"):
-            pytest.fail("redis-server is required in CI (.ci/run installs it)")
-        pytest.skip("redis-server is not installed (.ci/run installs it in CI)")
-    port = _free_port()
-    workdir: Path = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(  # noqa: S603 - a fixed local binary
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.02)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+@pytest.fixture
+def client_factory() -> ClientFactory:
+    """``client_factory(base_url, **settings)`` -> a factory of clients bound to that server."""
+
+    def make(base_url: str, **kwargs: Any) -> Callable[[], PracSuiteClient]:
+        kwargs.setdefault("rate_limit", 10_000.0)
+        kwargs.setdefault("rng", random.Random(7))
+        return lambda: PracSuiteClient(VENDOR_KEY, ACCOUNT_KEY, base_url=base_url, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+async def serve_app() -> AsyncIterator[ServeApp]:
+    """Serve small hand-written aiohttp apps on 127.0.0.1:0; returns each one's base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(app: web.Application) -> str:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+from tests.contrib.redis_server import redis_url  # noqa: E402 - the shared-budget tests' fixture
+
+__all__ = ["redis_url"]
