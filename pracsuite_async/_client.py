@@ -91,7 +91,7 @@ class PracSuiteClient(ClientNamespaces):
         base_url: API root; plain ``http`` only to loopback unless ``allow_insecure``.
         rate_limit: requests per second (a number: paced at that rate, burst 2);
             ``None`` (default) to discover the limit adaptively from a conservative
-            5/s; or a :class:`RateLimiter` / ``aiolimiter.AsyncLimiter`` instance.
+            10/s; or a :class:`RateLimiter` / ``aiolimiter.AsyncLimiter`` instance.
         burst: bucket capacity of the default limiter.
         max_concurrency: requests in flight at once.
         retry: the :class:`RetryPolicy` (``RetryPolicy(max_attempts=1)`` disables retries).

@@ -11,10 +11,11 @@ So it runs unchanged on a fake clock.
   was full) means the server's burst is smaller: pace evenly and keep R, so one
   pause is the whole cost. Any other 429 (a shared budget, a wrong setting)
   starts the recovery below, under R.
-* Unknown limit: from the seed, double every ``RAMP_EVERY`` of saturated
-  sending until a 429. Fast, because time below the limit is lost for good,
-  while overshooting costs one pause whatever its size (the server's bucket
-  starts full). Then measure:
+* Unknown limit: from the seed, double after ``RAMP_EVERY`` of saturated
+  sending, each step ``RAMP_SLOWDOWN`` longer than the last, until a 429.
+  Fast, because time below the limit is lost for good, while overshooting
+  costs one pause whatever its size (the server's bucket starts full). After
+  that pause, hold ``CREEP_AFTER`` before probing again. Then measure:
 
   - An *episode* is what was sent since the server's bucket was last known full
     (start, or end of a pause: Retry-After refills it), as stretches of constant
@@ -51,13 +52,23 @@ __all__ = ["FLOOR", "Paced", "RateEstimator"]
 #: The lowest pacing rate (requests/s) any decision may set: a 429 storm or a
 #: hostile header must never stop the client, only slow it.
 FLOOR = 0.5
-#: Ramp factor and period while the limit is unknown: doubling every 0.3 s of
-#: saturated sending reaches 40/s from the 5/s seed within 0.9 s; time below the
-#: limit is lost for good, an overshoot costs one pause whatever its size.
-RAMP, RAMP_EVERY = 2.0, 0.3
+#: Ramp factor and first period while the limit is unknown: time below the limit
+#: is lost for good, an overshoot costs one pause whatever its size.
+RAMP, RAMP_EVERY = 2.0, 0.1
+#: Each ramp step lasts this much longer than the one before (0.1, 0.15, 0.225,
+#: 0.34 s...: 80/s from the 10/s seed within 0.5 s). Early steps are far below any
+#: limit and cheap to leave; later ones must last long enough to drain a few
+#: tokens if they are too fast, so the episode that ends the ramp tells which
+#: step was within the limit (a short 40/s step followed by an 80/s one that is
+#: throttled cannot tell R=20 from R=40).
+RAMP_SLOWDOWN = 1.5
 #: Creep factor and period once throttled without an estimate: slow enough that
 #: the next drain is slow, so it crosses the ramp's fast one at a clear angle.
 CREEP, CREEP_EVERY = 1.04, 0.5
+#: Seconds to hold the restart rate after a throttle without an estimate before
+#: creeping: the rate just below a 429 is usually close, and a second pause
+#: right away costs a short job a whole ``Retry-After``.
+CREEP_AFTER = 2.0
 #: Multiplicative decrease when an episode tells nothing better.
 CUT = 0.7
 #: Applied to the restart rate after two drains too alike to solve: slower, so
@@ -179,6 +190,7 @@ class RateEstimator:
         climbing = pacer.ceiling is None or pacer.rate < pacer.ceiling
         self._phase = _RAMPING if climbing else _HOLDING
         #: When :meth:`tick` is next due (the pacer wakes for it).
+        self._ramp_every = RAMP_EVERY
         self.next_tick = now + RAMP_EVERY if climbing else math.inf
         self._hi = math.inf  # the lowest rate throttled since the last probe
         self._server_burst: float | None = None
@@ -239,7 +251,9 @@ class RateEstimator:
             return
         self._new_segment(now)
         pacer.set_rate(target, now)
-        self.next_tick = now + (RAMP_EVERY if ramping else CREEP_EVERY)
+        if ramping:
+            self._ramp_every *= RAMP_SLOWDOWN
+        self.next_tick = now + (self._ramp_every if ramping else CREEP_EVERY)
 
     def throttled(self, now: float) -> None:
         """Record a 429 received at ``now``, before the pacer extends its pause."""
@@ -272,7 +286,7 @@ class RateEstimator:
             if self._phase == _HOLDING:
                 self._hold(now, math.inf if at_ceiling else REPROBE_AFTER)
             else:
-                self.next_tick = now + (RAMP_EVERY if self._phase == _RAMPING else CREEP_EVERY)
+                self.next_tick = now + (self._ramp_every if self._phase == _RAMPING else CREEP_EVERY)
             return
         self._hi = min(self._hi, rate)
         estimate = None
@@ -289,7 +303,7 @@ class RateEstimator:
             self._hold(now, REPROBE_AFTER)
             target = estimate * HOLD_MARGIN
         else:
-            self._phase, self.next_tick = _PROBING, now + CREEP_EVERY
+            self._phase, self.next_tick = _PROBING, now + CREEP_AFTER
             floor = known if known is not None else pacer.burst  # ours passed at the start
             target = _restart(episode, floor) if episode else rate * CUT
             if self._previous is not None and episode is not None and floor >= 2:

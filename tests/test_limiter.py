@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -162,7 +163,7 @@ class TestAdaptive:
         assert server.throttled_share() <= 0.02
         assert _rate(server, clock) >= floor * rate
         # The rate held after the last decision (a walk may end mid re-probe, above it).
-        held = [r for (_, prev), (_, r) in zip(rates, rates[1:], strict=False) if r < prev]
+        held = [r for (_, prev), (_, r) in itertools.pairwise(rates) if r < prev]
         assert 0.97 * rate <= held[-1] <= 1.03 * rate
 
     async def test_strict_server_learns_burst_one(self) -> None:
@@ -202,3 +203,18 @@ class TestAdaptive:
             await limiter.acquire(_deadline(clock))
         assert limiter.rate > 5.0
         assert limiter._estimator.segments <= 33
+
+
+class TestRampStall:
+    async def test_ramp_is_not_held_back_by_waiters_sleeping_at_the_old_rate(self) -> None:
+        """Against a server with no limit, every ramp step takes effect at once: 200 requests in < 2 s."""
+        clock = FakeClock(T0)
+        server = BucketServer(clock, rate=1e6, burst=1e6)
+        limiter = AdaptiveRateLimiter(clock=clock)
+        rates = await run_walk(limiter, server, clock, requests=200, latency=0.05)
+        assert server.rejected == 0
+        assert clock.now() - T0 < 2.0  # 3.2 s when waiters slept on delays at the old rate
+        # Each doubling shows in the sends before the next one is due.
+        assert [round(r) for _, r in rates[:5]] == [10, 20, 40, 80, 160]
+        gaps = [b - a for (a, _), (b, _) in itertools.pairwise(rates)][:4]
+        assert all(gap < 0.4 for gap in gaps)
