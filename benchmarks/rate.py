@@ -104,9 +104,10 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
             return [
                 *await _configured(server.base_url, control, pages),
                 *await _adaptive(
-                    server.base_url, control, cfg.scale(80, 20), repeats=3, floor=0.85, share=0.03
+                    server.base_url, control, cfg.scale(80, 20), "80-page export",
+                    repeats=3, floor=0.85, share=0.03,
                 ),
-                *await _adaptive(server.base_url, control, pages, floor=0.92),
+                *await _adaptive(server.base_url, control, pages, "400 pages", floor=0.92),
                 await _limit_change(server.base_url, control, cfg),
             ]
 
@@ -134,6 +135,7 @@ async def _adaptive(
     base_url: str,
     control: _Control,
     pages: int,
+    label: str,
     *,
     repeats: int = 1,
     floor: float = 0.90,
@@ -150,9 +152,10 @@ async def _adaptive(
         st = await control.stats()
         ratios.append(st["achieved_rate"] / RATE)
         shares.append(st["rejected_429"] / max(1, st["total"]))
-    case = f"1 rate, adaptive, {pages} pages"
+    case = f"1 rate, adaptive, {label}"
     details = (
-        f"limit not configured, R={RATE:g}/s, burst {BURST}; {repeats} walk(s); last: {st['accepted']} "
+        f"limit not configured, R={RATE:g}/s, burst {BURST}, {pages} pages; {repeats} walk(s), median; "
+        f"last: {st['accepted']} "
         f"admitted in {st['span']:.2f} s, {st['rejected_429']} x 429 of {st['total']} requests; "
         f"client settled at {finals[-1]:.1f}/s"
     )
