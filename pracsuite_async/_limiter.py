@@ -241,8 +241,9 @@ class AdaptiveRateLimiter:
         ):
             self._pause(now + signal.reset_after)
             self._estimator.restart_episode(self.paused_until)
-        if signal.limit is not None and signal.reset_after is None and self.ceiling is None:
-            self._estimator.adopt_limit(signal.limit, now)
+        limit = signal.limit
+        if limit is not None and 0 < limit < math.inf and signal.reset_after is None and self.ceiling is None:
+            self._estimator.adopt_limit(limit, now)
 
     def _pause(self, until: float) -> None:
         self.paused_until = max(self.paused_until, until)
@@ -250,6 +251,8 @@ class AdaptiveRateLimiter:
 
     def set_rate(self, rate: float, now: float) -> None:
         """Pace at ``rate`` (bounded by the floor and the ceiling) from the next slot on."""
+        if not 0 < rate < math.inf:  # a hand-made RateFeedback may carry anything
+            return
         rate = max(min(rate, self.ceiling or math.inf), FLOOR)
         self.saturated = False
         if rate == self._rate:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 
 import pytest
 
@@ -218,3 +219,22 @@ class TestRampStall:
         assert [round(r) for _, r in rates[:5]] == [10, 20, 40, 80, 160]
         gaps = [b - a for (a, _), (b, _) in itertools.pairwise(rates)][:4]
         assert all(gap < 0.4 for gap in gaps)
+
+
+class TestHostileFeedback:
+    @pytest.mark.parametrize("limit", [math.nan, math.inf, 0.0, -1.0])
+    async def test_unparsed_absurd_limit_is_ignored(self, limit: float) -> None:
+        """A RateFeedback built by hand with a non-finite or non-positive limit leaves the rate alone."""
+        clock = FakeClock()
+        limiter = AdaptiveRateLimiter(clock=clock)
+        limiter.feedback(RateFeedback(throttled=False, limit=limit, remaining=5.0))
+        assert limiter.rate == 10.0
+
+    async def test_hint_beyond_max_pause_pauses_nobody(self) -> None:
+        """A throttle asking for longer than max_pause neither pauses senders nor moves the rate."""
+        clock = FakeClock()
+        limiter = AdaptiveRateLimiter(20.0, ceiling=20.0, clock=clock, max_pause=60.0)
+        limiter.feedback(RateFeedback(throttled=True, retry_after=61.0))
+        assert await limiter.acquire(_deadline(clock, 1.0)) == 0.0
+        assert limiter.rate == 20.0
+        assert limiter.throttles == 1
