@@ -180,9 +180,6 @@ async def test_concurrent_handlers_and_disconnects_share_one_client_and_leak_not
 TAIL_CALLS, TAIL_ABANDONED, TAIL_RATE = 40, 10, 10.0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="AdaptiveRateLimiter keeps cancelled waiters' reservations; cancel-safe queue: issue 8"
-)
 async def test_requests_abandoned_at_the_tail_of_the_limiter_queue_give_their_reservations_back(
     sim: Simulator, client_factory: ClientFactory
 ) -> None:
