@@ -8,8 +8,9 @@ below are the server's own count: ``(admitted - 1) / span`` over the walk, the
 walk, reset (bucket refilled, counters zeroed) before each.
 
 * configured: ``rate_limit=R``; target >= 0.98 R, no 429, 1 s peak <= R + burst.
-* adaptive: no limit configured, the client starts from its default seed; target
-  >= 0.90 R with at most 2 % of requests answered 429.
+* adaptive: no limit configured, the client starts from its default seed; an
+  80-page export (target >= 0.85 R with at most 3 % of requests answered 429,
+  median of 3 walks) and the 400-page walk (target >= 0.92 R, at most 2 % 429s).
 * limit change: adaptive again, and the server drops its limit from R to R/2
   part-way; the client must follow it down. Reported: the rate over the last
   stretch over the new limit, and when the last 429 came.
@@ -102,7 +103,11 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
             control = _Control(session, server.base_url)
             return [
                 *await _configured(server.base_url, control, pages),
-                *await _adaptive(server.base_url, control, pages),
+                *await _adaptive(
+                    server.base_url, control, cfg.scale(80, 20), "80-page export",
+                    repeats=3, floor=0.85, share=0.03,
+                ),
+                *await _adaptive(server.base_url, control, pages, "400 pages", floor=0.92),
                 await _limit_change(server.base_url, control, cfg),
             ]
 
@@ -126,21 +131,37 @@ async def _configured(base_url: str, control: _Control, pages: int) -> list[Row]
     ]
 
 
-async def _adaptive(base_url: str, control: _Control, pages: int) -> list[Row]:
-    await control.reset(RATE)
-    async with _client(base_url, None) as client:
-        await _walk(client, pages)
-        final = client.stats.current_rate
-    st = await control.stats()
-    share = st["rejected_429"] / max(1, st["total"])
+async def _adaptive(
+    base_url: str,
+    control: _Control,
+    pages: int,
+    label: str,
+    *,
+    repeats: int = 1,
+    floor: float = 0.90,
+    share: float = 0.02,
+) -> list[Row]:
+    ratios: list[float] = []
+    shares: list[float] = []
+    finals: list[float] = []
+    for _ in range(repeats):
+        await control.reset(RATE)
+        async with _client(base_url, None) as client:
+            await _walk(client, pages)
+            finals.append(client.stats.current_rate or 0.0)
+        st = await control.stats()
+        ratios.append(st["achieved_rate"] / RATE)
+        shares.append(st["rejected_429"] / max(1, st["total"]))
+    case = f"1 rate, adaptive, {label}"
     details = (
-        f"limit not configured; {st['accepted']} admitted in {st['span']:.2f} s, "
-        f"{st['rejected_429']} x 429 of {st['total']} requests; client settled at {final or 0:.1f}/s"
+        f"limit not configured, R={RATE:g}/s, burst {BURST}, {pages} pages; {repeats} walk(s), median; "
+        f"last: {st['accepted']} "
+        f"admitted in {st['span']:.2f} s, {st['rejected_429']} x 429 of {st['total']} requests; "
+        f"client settled at {finals[-1]:.1f}/s"
     )
     return [
-        Row("1 rate, adaptive", "achieved ÷ R (server's count)",
-            Stat((st["achieved_rate"] / RATE,)), Target(">=", 0.90), details),
-        Row("1 rate, adaptive", "share of requests answered 429", Stat((share,)), Target("<=", 0.02)),
+        Row(case, "achieved ÷ R (server's count)", Stat(tuple(ratios)), Target(">=", floor), details),
+        Row(case, "share of requests answered 429", Stat(tuple(shares)), Target("<=", share)),
     ]
 
 

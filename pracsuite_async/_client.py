@@ -36,6 +36,8 @@ from pracsuite_async._limiter import (
     AdaptiveRateLimiter,
     AiolimiterAdapter,
     RateLimiter,
+    check_burst,
+    check_rate,
 )
 from pracsuite_async._options import CallOptions, check_options
 from pracsuite_async._pipeline import Pipeline
@@ -105,7 +107,7 @@ class PracSuiteClient(ClientNamespaces):
         base_url: API root; plain ``http`` only to loopback unless ``allow_insecure``.
         rate_limit: requests per second (a number: paced at that rate, burst 2);
             ``None`` (default) to discover the limit adaptively from a conservative
-            5/s; or a :class:`RateLimiter` / ``aiolimiter.AsyncLimiter`` instance.
+            10/s; or a :class:`RateLimiter` / ``aiolimiter.AsyncLimiter`` instance.
         burst: bucket capacity of the default limiter.
         max_concurrency: requests in flight at once.
         retry: the :class:`RetryPolicy` (``RetryPolicy(max_attempts=1)`` disables retries).
@@ -169,7 +171,8 @@ class PracSuiteClient(ClientNamespaces):
         # Slots that this client's book() calls are reserving or holding, so that
         # concurrent bookings of one client never race each other for a slot.
         self._slot_claims: set[Hashable] = set()
-        self.limiter = _make_limiter(rate_limit, burst, clock)
+        retry = retry or RetryPolicy()
+        self.limiter = _make_limiter(rate_limit, burst, clock, retry.max_retry_after)
         self.page_window = page_window
         self._transport = transport or AiohttpTransport(
             self.base_url, session=session, max_connections=max_concurrency,
@@ -187,7 +190,7 @@ class PracSuiteClient(ClientNamespaces):
             transport=self._transport,
             headers=headers,
             limiter=self.limiter,
-            retry=retry or RetryPolicy(),
+            retry=retry,
             clock=clock,
             max_concurrency=max_concurrency,
             timeout=timeout,
@@ -456,22 +459,18 @@ def _check_positive_int(name: str, value: object) -> None:
         raise ConfigurationError(msg)
 
 
-def _make_limiter(rate_limit: object, burst: float, clock: Clock) -> RateLimiter:
+def _make_limiter(rate_limit: object, burst: object, clock: Clock, max_pause: float) -> RateLimiter:
     if rate_limit is None:
-        return AdaptiveRateLimiter(DEFAULT_SEED_RATE, burst=burst, clock=clock)
-    if isinstance(rate_limit, bool):
-        msg = "rate_limit must be a number of requests per second, a limiter or None"
-        raise ConfigurationError(msg)
-    if isinstance(rate_limit, int | float):
-        if not rate_limit > 0:
-            msg = "rate_limit must be positive"
-            raise ConfigurationError(msg)
-        return AdaptiveRateLimiter(float(rate_limit), ceiling=float(rate_limit), burst=burst, clock=clock)
+        cap = check_burst(burst)
+        return AdaptiveRateLimiter(DEFAULT_SEED_RATE, burst=cap, clock=clock, max_pause=max_pause)
+    if isinstance(rate_limit, int | float) and not isinstance(rate_limit, bool):
+        rate, cap = check_rate("rate_limit", rate_limit), check_burst(burst)
+        return AdaptiveRateLimiter(rate, ceiling=rate, burst=cap, clock=clock, max_pause=max_pause)
     if isinstance(rate_limit, RateLimiter):
         return rate_limit
     from aiolimiter import AsyncLimiter  # noqa: PLC0415 - only needed for this branch
 
     if isinstance(rate_limit, AsyncLimiter):
-        return AiolimiterAdapter(rate_limit, clock=clock)
+        return AiolimiterAdapter(rate_limit, clock=clock, max_pause=max_pause)
     msg = "rate_limit must be a number of requests per second, a limiter or None"
     raise ConfigurationError(msg)

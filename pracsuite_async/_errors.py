@@ -22,6 +22,7 @@ Every error the library raises derives from :class:`PracSuiteError`::
     │  ├─ ConflictError              409
     │  ├─ UnprocessableEntityError   422
     │  ├─ RateLimitError             429 (.retry_after)
+    │  │  └─ QuotaExceededError      429: the daily quota is spent; not retried
     │  └─ ServerError                5xx
     ├─ ResponseDecodeError                    a 2xx body that is not JSON or not the model; .problems
     ├─ PaginationError                        a list walk cannot continue without losing records; .page
@@ -59,6 +60,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "PracSuiteError",
+    "QuotaExceededError",
     "RateLimitError",
     "RequestTimeoutError",
     "RequestTypeError",
@@ -300,6 +302,15 @@ class RateLimitError(APIStatusError):
     """
 
 
+class QuotaExceededError(RateLimitError):
+    """429 with a quota code: the key's daily quota is spent.
+
+    Raised at once, never retried and never turned into a pause of the whole
+    client: waiting hours for a quota reset is the application's decision.
+    ``retry_after`` is the server's hint (clamped to one day), when it sent one.
+    """
+
+
 class ServerError(APIStatusError):
     """5xx: the server failed; GET calls are retried before this is raised."""
 
@@ -391,8 +402,15 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def error_for_status(status: int) -> type[APIStatusError]:
-    """Return the exception class for an HTTP error status."""
+#: Error codes that mark a 429 as an exhausted quota rather than a rate overshoot
+#: (the API documents neither; these are the spellings gateways use).
+QUOTA_CODES = frozenset({"QUOTA_EXCEEDED", "DAILY_QUOTA_EXCEEDED", "QUOTA_EXHAUSTED"})
+
+
+def error_for_status(status: int, code: str | None = None) -> type[APIStatusError]:
+    """Return the exception class for an HTTP error status (and the envelope's ``code``)."""
+    if status == 429 and code is not None and code.upper() in QUOTA_CODES:
+        return QuotaExceededError
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, APIStatusError)

@@ -14,15 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import tenacity as _t
 
 from pracsuite_async._capture import record as record_response
 from pracsuite_async._clock import Clock, Deadline, check_deadline
 from pracsuite_async._errors import (
-    APIStatusError,
     DeadlineExceededError,
     PracSuiteError,
-    RateLimitError,
     TransportError,
 )
 from pracsuite_async._events import (
@@ -38,8 +35,9 @@ from pracsuite_async._events import (
 )
 from pracsuite_async._limiter import RateLimiter
 from pracsuite_async._options import DEFAULT_CALL_OPTIONS, CallOptions
+from pracsuite_async._rate_headers import has_rate_headers
 from pracsuite_async._redact import SecretHeaders
-from pracsuite_async._retry import RetryBudget, RetryPolicy
+from pracsuite_async._retry import RetryBudget, RetryPolicy, RetryRun
 from pracsuite_async._scheduler import Scheduler
 from pracsuite_async._transport import Transport
 from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
@@ -141,70 +139,36 @@ class Pipeline:
         try:
             return await self._attempt(req, budget, 1, options)
         except PracSuiteError as exc:
-            if isinstance(exc, DeadlineExceededError) or not self.retry.is_retryable(exc, idempotent=safe):
+            run = RetryRun(
+                self.retry, exc, idempotent=safe, budget=self._budget, deadline=budget, rng=self._rng,
+                max_retries=options.max_retries,
+            )
+            if not run.admits():
                 raise
-            attempts = self.retry.max_attempts if options.max_retries is None else options.max_retries + 1
-            if attempts <= 1 or not self._budget.try_spend():
-                raise
-            first = exc
-        return await self._retry_loop(req, budget, safe, first, options, attempts)
+        return await self._retry_loop(req, budget, run, options)
 
-    async def _retry_loop(  # noqa: PLR0917 - private; the call's state, passed down once
-        self,
-        req: PreparedRequest,
-        budget: Deadline,
-        safe: bool,
-        first: PracSuiteError,
-        options: CallOptions,
-        attempts: int,
+    async def _retry_loop(
+        self, req: PreparedRequest, budget: Deadline, run: RetryRun, options: CallOptions
     ) -> Any:
-        policy = self.retry
-        state: dict[str, Any] = {"last": first, "sent": _was_sent(first)}
-
-        def retryable(exc: BaseException) -> bool:
-            if not isinstance(exc, PracSuiteError) or isinstance(exc, DeadlineExceededError):
-                return False
-            state["last"] = exc
-            state["sent"] = state["sent"] or _was_sent(exc)
-            if exc is first:  # already approved and paid for by `call`
-                return True
-            return policy.is_retryable(exc, idempotent=safe) and self._budget.try_spend()
-
-        def wait(retry_state: _t.RetryCallState) -> float:
-            exc = retry_state.outcome.exception() if retry_state.outcome else None
-            return policy.wait_for(exc or first, retry_state.attempt_number, self._rng)
-
         async def sleep(seconds: float) -> None:
-            last: PracSuiteError = state["last"]
-            try:
-                budget.ensure(seconds, what="retry backoff")
-            except DeadlineExceededError as exc:
-                exc.request_sent = state["sent"]
-                raise exc from last
+            run.check_fits(seconds)
             self.retries += 1
             if self._hooks:
                 self._emit(
                     RetryScheduled(
                         req.endpoint.operation_id, req.method, req.endpoint.path,
-                        attempt, seconds, type(last).__name__,
+                        attempt, seconds, type(run.last).__name__,
                     )
                 )
             await self.clock.sleep(seconds)
 
-        retrying = _t.AsyncRetrying(
-            stop=_t.stop_after_attempt(attempts),
-            wait=wait,
-            retry=_t.retry_if_exception(retryable),
-            sleep=sleep,
-            reraise=True,
-        )
         attempt = 0
-        async for try_ in retrying:
+        async for try_ in run.engine(sleep):
             attempt += 1
             with try_:
                 if attempt == 1:
                     # Replaying the first failure lets tenacity own every wait decision.
-                    raise first
+                    raise run.last
                 return await self._attempt(req, budget, attempt, options)
         raise AssertionError  # pragma: no cover - reraise=True always raises or returns
 
@@ -294,7 +258,7 @@ class Pipeline:
                     self.clock.now() - started,
                 )
             )
-        if status < 300 and "X-RateLimit-Remaining" not in resp.headers:
+        if status < 300 and not has_rate_headers(resp.headers):
             if status == 204 or not resp.body:
                 return None
             return decode_json(resp.body, method=req.method, path=req.path)
@@ -324,15 +288,9 @@ class Pipeline:
         raise error_from_response(status, headers, body, method=req.method, path=req.path, wall_now=wall)
 
 
+
 def _headers(headers: SecretHeaders, *, json: bool) -> SecretHeaders:
     return headers.with_public(_JSON) if json else headers
 
 
 _JSON = {"Content-Type": "application/json"}
-
-
-def _was_sent(exc: BaseException) -> bool:
-    if isinstance(exc, TransportError):
-        return exc.request_sent
-    # A 429 was provably not processed; any other status means the server saw it.
-    return isinstance(exc, APIStatusError) and not isinstance(exc, RateLimitError)

@@ -6,7 +6,6 @@ the API docs (``spec/README.md``) for each rule.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import json as _json
 import math
@@ -26,7 +25,7 @@ from pracsuite_async._errors import (
     error_for_status,
 )
 from pracsuite_async._filters import Filter, RawFilter, encode_filters, encode_sort
-from pracsuite_async._limiter import RateFeedback
+from pracsuite_async._rate_headers import parse_rate_feedback, parse_retry_after
 from pracsuite_async._types import HTTPMethod, QueryParams
 
 _loads: Callable[[bytes], Any]
@@ -194,48 +193,6 @@ def check_page_size(page_size: object) -> int:
     return page_size
 
 
-def parse_retry_after(value: str | None, wall_now: float) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - wall_now)
-
-
-def _header_float(headers: Mapping[str, str], *names: str) -> float | None:
-    for name in names:
-        raw = headers.get(name)
-        if raw is not None:
-            try:
-                return float(raw)
-            except ValueError:
-                return None
-    return None
-
-
-def parse_rate_feedback(status: int, headers: Mapping[str, str], wall_now: float) -> RateFeedback | None:
-    """Read a 429 and any ``X-RateLimit-*`` headers (undocumented by the API, used when sent)."""
-    limit = _header_float(headers, "X-RateLimit-Limit", "RateLimit-Limit")
-    remaining = _header_float(headers, "X-RateLimit-Remaining", "RateLimit-Remaining")
-    reset = _header_float(headers, "X-RateLimit-Reset", "RateLimit-Reset")
-    if reset is not None and reset > 1e9:  # an epoch timestamp rather than seconds from now
-        reset = max(0.0, reset - wall_now)
-    if status != 429 and remaining is None:
-        return None
-    retry_after = parse_retry_after(headers.get("Retry-After"), wall_now) if status == 429 else None
-    return RateFeedback(
-        throttled=status == 429, retry_after=retry_after, limit=limit, remaining=remaining, reset_after=reset
-    )
-
-
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -268,7 +225,7 @@ def error_from_response(
                     for v in validation
                     if isinstance(v, dict)
                 ]
-    return error_for_status(status)(
+    return error_for_status(status, code)(
         status=status, method=method, path=path, code=code, detail=detail, validation=problems,
         request_id=request_id, retry_after=parse_retry_after(headers.get("Retry-After"), wall_now),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 
 import pytest
 
@@ -156,10 +158,14 @@ class TestAdaptive:
     @pytest.mark.parametrize(("rate", "requests", "floor"), [(5.0, 400, 0.95), (100.0, 2000, 0.84)])
     async def test_low_and_high_limits(self, rate: float, requests: int, floor: float) -> None:
         """R=5 and R=100 (B=5) also converge: the estimate is within 3 % and few requests are throttled."""
-        limiter, server, clock = await _walk(rate, 5.0, requests)
+        clock = FakeClock(T0)
+        server = BucketServer(clock, rate=rate, burst=5.0)
+        rates = await run_walk(AdaptiveRateLimiter(clock=clock), server, clock, requests=requests)
         assert server.throttled_share() <= 0.02
         assert _rate(server, clock) >= floor * rate
-        assert 0.97 * rate <= limiter.rate <= 1.03 * rate
+        # The rate held after the last decision (a walk may end mid re-probe, above it).
+        held = [r for (_, prev), (_, r) in itertools.pairwise(rates) if r < prev]
+        assert 0.97 * rate <= held[-1] <= 1.03 * rate
 
     async def test_strict_server_learns_burst_one(self) -> None:
         """Against a burst-1 server the opening burst is blamed, then the rate is found by creeping."""
@@ -197,4 +203,38 @@ class TestAdaptive:
         while clock.now() < T0 + 60.0:  # saturated and never throttled again: creeps for a minute
             await limiter.acquire(_deadline(clock))
         assert limiter.rate > 5.0
-        assert len(limiter._segments or ()) <= 33
+        assert limiter._estimator.segments <= 33
+
+
+class TestRampStall:
+    async def test_ramp_is_not_held_back_by_waiters_sleeping_at_the_old_rate(self) -> None:
+        """Against a server with no limit, every ramp step takes effect at once: 200 requests in < 2 s."""
+        clock = FakeClock(T0)
+        server = BucketServer(clock, rate=1e6, burst=1e6)
+        limiter = AdaptiveRateLimiter(clock=clock)
+        rates = await run_walk(limiter, server, clock, requests=200, latency=0.05)
+        assert server.rejected == 0
+        assert clock.now() - T0 < 2.0  # 3.2 s when waiters slept on delays at the old rate
+        # Each doubling shows in the sends before the next one is due.
+        assert [round(r) for _, r in rates[:5]] == [10, 20, 40, 80, 160]
+        gaps = [b - a for (a, _), (b, _) in itertools.pairwise(rates)][:4]
+        assert all(gap < 0.4 for gap in gaps)
+
+
+class TestHostileFeedback:
+    @pytest.mark.parametrize("limit", [math.nan, math.inf, 0.0, -1.0])
+    async def test_unparsed_absurd_limit_is_ignored(self, limit: float) -> None:
+        """A RateFeedback built by hand with a non-finite or non-positive limit leaves the rate alone."""
+        clock = FakeClock()
+        limiter = AdaptiveRateLimiter(clock=clock)
+        limiter.feedback(RateFeedback(throttled=False, limit=limit, remaining=5.0))
+        assert limiter.rate == 10.0
+
+    async def test_hint_beyond_max_pause_pauses_nobody(self) -> None:
+        """A throttle asking for longer than max_pause neither pauses senders nor moves the rate."""
+        clock = FakeClock()
+        limiter = AdaptiveRateLimiter(20.0, ceiling=20.0, clock=clock, max_pause=60.0)
+        limiter.feedback(RateFeedback(throttled=True, retry_after=61.0))
+        assert await limiter.acquire(_deadline(clock, 1.0)) == 0.0
+        assert limiter.rate == 20.0
+        assert limiter.throttles == 1

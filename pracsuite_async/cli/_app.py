@@ -186,7 +186,7 @@ async def _export(
 @click.option("--page-size", type=int, default=100, show_default=True, help="Records per request, 1..100.")
 @click.option(
     "--rate", type=float, default=None,
-    help="Requests per second the API allows  [default: discover it, starting at 5/s]",
+    help="Requests per second the API allows  [default: discover it, starting at 10/s]",
 )
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="API root URL.")
 @click.option("--vendor-key", envvar=ENV_VENDOR_KEY, show_envvar=True, help="Vendor key (x-api-key).")

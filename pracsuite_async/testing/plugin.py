@@ -54,7 +54,7 @@ __all__ = [
 #: Appointments in the default simulated clinic: enough for several pages, generated in milliseconds.
 DEFAULT_RECORDS = 200
 #: The client's rate when the simulator has no limit. A configured rate never 429s
-#: itself into a slow start the way the adaptive default (5/s) would, and this one is
+#: itself into a slow start the way the adaptive default (10/s) would, and this one is
 #: far above what loopback tests send, so it never holds a request back.
 UNPACED_RATE = 10_000.0
 
