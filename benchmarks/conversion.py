@@ -27,7 +27,7 @@ import pydantic
 from benchmarks._data import appointment_records, page_body
 from benchmarks._harness import Row, Stat, SuiteConfig, Target
 from pracsuite_async import _converter
-from pracsuite_async._wire import loads
+from pracsuite_async._json import loads
 from pracsuite_async.models import Appointment
 
 __all__ = ["run"]

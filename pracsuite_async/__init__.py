@@ -43,8 +43,8 @@ from pracsuite_async._events import (
 from pracsuite_async._filters import F, Filter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._response import from_dict, to_dict
 from pracsuite_async._retry import RetryPolicy
-from pracsuite_async._serialize import from_dict, to_dict
 from pracsuite_async._transport import RawResponse, Transport
 from pracsuite_async._types import UNSET, UnsetType
 

@@ -31,6 +31,7 @@ from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hin
 import attrs
 import cattrs
 
+from pracsuite_async._json import loads
 from pracsuite_async._types import UNSET
 from pracsuite_async.models._base import Model
 
@@ -221,8 +222,6 @@ def _decoded(keys: list[str]) -> tuple[str, ...]:
     matches by identity instead of comparing characters: ~15 ns per key, a quarter of
     reading a record. Without orjson, or once a key is evicted, keys are merely equal.
     """
-    from pracsuite_async._wire import loads  # noqa: PLC0415 - _wire imports this module
-
     decoded = tuple(loads(json.dumps(dict.fromkeys(keys)).encode()))
     return decoded if decoded == tuple(keys) else tuple(keys)
 

@@ -32,11 +32,12 @@ from pracsuite_async._events import (
     ResponseReceived,
     RetryScheduled,
 )
-from pracsuite_async._limiter import RateLimiter
+from pracsuite_async._limiter import RateFeedback, RateLimiter
 from pracsuite_async._redact import RedactedHeaders
+from pracsuite_async._response import decipher_response, error_from_response
 from pracsuite_async._retry import RetryBudget, RetryPolicy
-from pracsuite_async._transport import Transport
-from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
+from pracsuite_async._transport import ExternalTransport, RawResponse, Transport
+from pracsuite_async._wire import PreparedRequest
 
 __all__ = ["Pipeline"]
 
@@ -80,7 +81,10 @@ class Pipeline:
             hook(event)
 
     async def call(self, req: PreparedRequest, *, deadline: float | None, idempotent: bool | None) -> Any:
-        """Send ``req`` under a deadline, retrying what is safe; return the parsed JSON body."""
+        """Send ``req`` under a deadline, retrying what is safe; return the decoded result.
+
+        The result is :attr:`Deciphered.value <pracsuite_async._response.Deciphered>`.
+        """
         seconds = self.default_deadline if deadline is None else deadline
         budget = Deadline(self.clock, seconds, method=req.method, path=req.path)
         safe = req.endpoint.idempotent if idempotent is None else idempotent
@@ -204,34 +208,57 @@ class Pipeline:
                     self.clock.now() - started,
                 )
             )
-        if status < 300 and "X-RateLimit-Remaining" not in resp.headers:
-            if status == 204 or not resp.body:
-                return None
-            return decode_json(resp.body, method=req.method, path=req.path)
-        return self._classify(req, resp.status, resp.headers, resp.body)
-
-    def _classify(self, req: PreparedRequest, status: int, headers: Mapping[str, str], body: bytes) -> Any:
         wall = self.clock.wall()
-        feedback = parse_rate_feedback(status, headers, wall)
-        if feedback is not None:
-            self.limiter.feedback(feedback)
-            if feedback.throttled:
-                self.throttled += 1
-                if self._hooks:
-                    endpoint = req.endpoint
-                    self._emit(
-                        RateLimited(endpoint.operation_id, req.method, endpoint.path, feedback.retry_after)
-                    )
-        if status < 300:
-            if status == 204 or not body:
-                return None
-            return decode_json(body, method=req.method, path=req.path)
-        if status < 400 and req.endpoint.success_status >= 300:
-            # A documented redirect (attachment content): the target URL is the result.
-            location = headers.get("Location")
-            if location:
-                return location
-        raise error_from_response(status, headers, body, method=req.method, path=req.path, wall_now=wall)
+        out = decipher_response(
+            endpoint, status, resp.headers, resp.body, method=req.method, path=req.path, wall_now=wall
+        )
+        if out.feedback is not None:
+            self._feedback(req, out.feedback)
+        if out.error is not None:
+            raise out.error
+        return out.value
+
+    def _feedback(self, req: PreparedRequest, feedback: RateFeedback) -> None:
+        self.limiter.feedback(feedback)
+        if feedback.throttled:
+            self.throttled += 1
+            if self._hooks:
+                ep = req.endpoint
+                self._emit(RateLimited(ep.operation_id, req.method, ep.path, feedback.retry_after))
+
+    async def upload_presigned(
+        self, url: str, *, fields: Mapping[str, str], file_name: str, content: bytes, deadline: float | None
+    ) -> None:
+        """POST a file to a presigned storage URL: no API keys, no limiter, no retries."""
+        resp = await self._external().post_form(
+            url, fields=fields, file_name=file_name, content=content, timeout=self._external_timeout(deadline)
+        )
+        self._check_external(resp, "POST", "<presigned upload>")
+
+    async def download_presigned(self, url: str, *, deadline: float | None) -> bytes:
+        """GET a presigned storage URL and return the body: no API keys, no limiter, no retries."""
+        resp = await self._external().get_url(url, timeout=self._external_timeout(deadline))
+        self._check_external(resp, "GET", "<presigned download>")
+        return resp.body
+
+    def _external(self) -> ExternalTransport:
+        transport = self.transport
+        if not isinstance(transport, ExternalTransport):
+            msg = "the client's transport cannot reach presigned storage URLs"
+            raise TypeError(msg)
+        return transport
+
+    def _external_timeout(self, deadline: float | None) -> float | None:
+        timeout = self.timeout
+        if deadline is None:
+            return timeout
+        return deadline if timeout is None else min(deadline, timeout)
+
+    def _check_external(self, resp: RawResponse, method: str, path: str) -> None:
+        if resp.status >= 300:
+            raise error_from_response(
+                resp.status, resp.headers, resp.body, method=method, path=path, wall_now=self.clock.wall()
+            )
 
 
 def _was_sent(exc: BaseException) -> bool:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from pracsuite_async._endpoints import Endpoint
-from pracsuite_async._errors import ResponseDecodeError
 from pracsuite_async._pagination import Page, Pager
-from pracsuite_async._serialize import decode, decode_list
-from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
+from pracsuite_async._response import ListBody
+from pracsuite_async._wire import build_request
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
@@ -23,16 +22,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["Resource"]
-
-
-def _decode(endpoint: Endpoint[T], req: PreparedRequest, data: Any) -> T:
-    result = endpoint.result
-    if result is None:
-        return cast("T", None)
-    if endpoint.list_key is not None:
-        items = data.get(endpoint.list_key) if isinstance(data, dict) else None
-        return cast("T", decode_list(items or [], result, method=req.method, path=req.path))
-    return decode(data, result, method=req.method, path=req.path)
 
 
 class Resource:
@@ -49,33 +38,24 @@ class Resource:
     async def _call(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> T:
         """Validate, send and decode a single-response operation."""
         req = build_request(endpoint, args)
-        data = await self._client._pipeline.call(  # the client's own machinery
+        result = await self._client._pipeline.call(  # the client's own machinery; decoded by _response
             req,
             deadline=cast("float | None", args.get("deadline")),
             idempotent=cast("bool | None", args.get("idempotent")),
         )
-        return _decode(endpoint, req, data)
+        return cast("T", None if endpoint.result is None else result)
 
     def _list(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> Pager[T]:
         """A :class:`Pager` over a paginated list operation; arguments are validated now."""
-        page_size = check_page_size(args.get("page_size", 100))
+        page_size = cast("int", args.get("page_size", 100))  # validated once, by the Pager
         build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
         pipeline = self._client._pipeline  # the client's own machinery
         deadline = cast("float | None", args.get("deadline"))
-        list_key = cast("str", endpoint.list_key)
-        result = cast("type[T]", endpoint.result)
 
         async def fetch(number: int, size: int) -> Page[T]:
             req = build_request(endpoint, args, page=number, page_size=size)
-            data = await pipeline.call(req, deadline=deadline, idempotent=None)
-            if not isinstance(data, dict):
-                msg = "list response is not a JSON object"
-                raise ResponseDecodeError(msg, method=req.method, path=req.path)
-            items = decode_list(data.get(list_key) or [], result, method=req.method, path=req.path)
-            total = data.get("total_entries")
-            links = data.get("links")
-            has_next = bool(links.get("next")) if isinstance(links, dict) else False
-            return Page(number, items, total if isinstance(total, int) else None, has_next)
+            body: ListBody[T] = await pipeline.call(req, deadline=deadline, idempotent=None)
+            return Page(number, body.items, body.total_entries, body.has_next)
 
         ordered = cast("bool", args.get("ordered", True))
         # Only a walk that build_request sorted by the id (a sortable list without

@@ -16,14 +16,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from pracsuite_async._errors import (
-    APIStatusError,
-    ConflictError,
-    RequestTypeError,
-    RequestValidationError,
-    error_for_status,
-)
-from pracsuite_async._transport import ExternalTransport
+from pracsuite_async._errors import ConflictError, RequestTypeError, RequestValidationError
+from pracsuite_async._response import missing_field
 from pracsuite_async._types import UNSET, UnsetType
 
 if TYPE_CHECKING:
@@ -192,19 +186,6 @@ class AttachmentTransfer:
     __slots__ = ()
     _client: PracSuiteClient
 
-    def _external(self) -> ExternalTransport:
-        transport = self._client._transport  # the client's own connection pool
-        if not isinstance(transport, ExternalTransport):
-            msg = "the client's transport cannot reach presigned storage URLs"
-            raise TypeError(msg)
-        return transport
-
-    def _timeout(self, deadline: float | None) -> float | None:
-        timeout = self._client._pipeline.timeout
-        if deadline is None:
-            return timeout
-        return deadline if timeout is None else min(deadline, timeout)
-
     async def upload(
         self,
         client_id: int,
@@ -229,24 +210,19 @@ class AttachmentTransfer:
             client_id, file_name=file_name, deadline=deadline
         )
         if not presigned.url:
-            detail = "upload request returned no URL"
-            path = "/patient/{client_id}/patient_attachment"
-            raise APIStatusError(status=502, method="POST", path=path, detail=detail)
-        resp = await self._external().post_form(
+            method, path = "POST", "/patient/{client_id}/patient_attachment"
+            raise missing_field(method, path, "$.url")
+        await self._client._pipeline.upload_presigned(  # the client's own machinery
             presigned.url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
-            timeout=self._timeout(deadline),
+            deadline=deadline,
         )
-        if resp.status >= 300:
-            raise error_for_status(resp.status)(status=resp.status, method="POST", path="<presigned upload>")
 
     async def download_content(self, patient_attachment_id: int, *, deadline: float | None = None) -> bytes:
         """The bytes of an attachment, through a presigned download URL."""
         api = self._client.patient_attachments
         presigned = await api.presign_url(patient_attachment_id, deadline=deadline)
         if not presigned.url:
-            raise APIStatusError(status=502, method="GET", path="/patient_attachment/{id}/presign_url")
-        resp = await self._external().get_url(presigned.url, timeout=self._timeout(deadline))
-        if resp.status >= 300:
-            raise error_for_status(resp.status)(status=resp.status, method="GET", path="<presigned download>")
-        return resp.body
+            method, path = "GET", "/patient_attachment/{id}/presign_url"
+            raise missing_field(method, path, "$.url")
+        return await self._client._pipeline.download_presigned(presigned.url, deadline=deadline)
 
