@@ -156,8 +156,6 @@ class AppointmentBooking:
                 conflict = exc
                 continue
             appointment_id = held.appointment_id
-            if appointment_id is None:
-                continue
             try:
                 return await api.finalise(
                     appointment_id, client_id=client_id, appointment_type_id=appointment_type_id,
