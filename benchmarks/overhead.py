@@ -76,7 +76,8 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
             rate_limit=NO_LIMIT, max_concurrency=TASKS, page_window=TASKS,
         )
         # Case (ii) measures the pipeline without the models: the same row without a result model.
-        endpoint = attrs.evolve(OPERATIONS["listAppointments"], result=None)
+        endpoint = OPERATIONS["listAppointments"]
+        no_models = attrs.evolve(endpoint, result=None)
         pipeline = client._pipeline
 
         async def raw(decode: Callable[[aiohttp.ClientResponse], Awaitable[object]], n: int) -> Sample:
@@ -109,6 +110,7 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
         async def pipeline_only(n: int) -> Sample:
             async def get(page: int) -> None:
                 req = build_request(endpoint, {}, page=page, page_size=PAGE_SIZE)
+                req = attrs.evolve(req, endpoint=no_models)
                 await pipeline.call(req, deadline=None, idempotent=None)
 
             meter = Meter(server.cpu_seconds)
