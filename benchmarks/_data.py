@@ -9,10 +9,11 @@ that page. Ids therefore ascend across pages exactly like a real walk sorted by
 ``appointment_id``, so the client's dedupe keeps every record and a walk can be
 checked for completeness, while the server spends ~15 µs per page.
 
-Records have exactly the spec's ``AppointmentWithMeta`` fields: the spec is the
-contract the baselines are held to as well. ``appointment_records(...,
-unknown_fields=True)`` adds ``column_number`` and ``width`` (which the simulator
-sends) to measure the cost of keeping unknown fields; case 5 reports both.
+Two record shapes (``SHAPES``): ``exact`` has exactly the spec's
+``AppointmentWithMeta`` fields, the contract the baselines are held to as well;
+``realistic`` is what a real server sends: three optional fields absent
+(``item_group_id`` and the two telehealth links) and one unknown nested field
+(``custom_fields``). Cases 2 and 5 report both.
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ import json
 import random
 from typing import Any
 
-__all__ = ["PageTemplate", "appointment_records", "page_body"]
+__all__ = ["SHAPES", "PageTemplate", "appointment_records", "page_body", "reshape"]
+
+#: Record shapes the benchmarks report side by side.
+SHAPES = ("exact", "realistic")
+_ABSENT = ("item_group_id", "telehealth_patient_link", "telehealth_practitioner_link")
 
 _MARK = -7_777_777  # a number no generated field takes; replaced by the record's position
 _ORIGIN = "https://api.pracsuite.com/v1"
@@ -80,18 +85,22 @@ def _record(rng: random.Random, n: int, total: int) -> dict[str, Any]:
     }
 
 
-def appointment_records(count: int, *, seed: int = 0, unknown_fields: bool = True) -> list[dict[str, Any]]:
-    """``count`` seeded records in the spec's field order, ``appointment_id``/``row_num`` = 1..count.
+def reshape(record: dict[str, Any], shape: str) -> dict[str, Any]:
+    """A spec-exact ``record`` in ``shape``: unchanged, or realistic (optional fields absent, one unknown)."""
+    if shape == "exact":
+        return record
+    out = {k: v for k, v in record.items() if k not in _ABSENT}
+    out["custom_fields"] = {"source": "import", "tags": [1, 2]}
+    return out
 
-    ``unknown_fields=False`` drops ``column_number`` and ``width``, leaving exactly the
-    spec's ``AppointmentWithMeta`` fields.
-    """
+
+def appointment_records(count: int, *, seed: int = 0, shape: str = "exact") -> list[dict[str, Any]]:
+    """``count`` seeded records in the spec's field order, ``appointment_id``/``row_num`` = 1..count."""
     rng = random.Random(seed)
     records = [_record(rng, n, count) for n in range(1, count + 1)]
-    if not unknown_fields:
-        for record in records:
-            del record["column_number"], record["width"]
-    return records
+    for record in records:
+        del record["column_number"], record["width"]
+    return [reshape(record, shape) for record in records]
 
 
 def page_body(records: list[dict[str, Any]], *, total: int, page: int, last_page: int) -> bytes:
@@ -110,13 +119,14 @@ class PageTemplate:
 
     POOL = 64
 
-    def __init__(self, total: int, *, seed: int = 0) -> None:
+    def __init__(self, total: int, *, seed: int = 0, shape: str = "exact") -> None:
         self.total = total
         rng = random.Random(seed)
         self._pieces: list[list[bytes]] = []
         for _ in range(self.POOL):
             record = _record(rng, _MARK, total)
             del record["column_number"], record["width"]
+            record = reshape(record, shape)
             encoded = json.dumps(record, separators=(",", ":")).encode()
             self._pieces.append(encoded.split(str(_MARK).encode()))
 

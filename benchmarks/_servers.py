@@ -61,7 +61,7 @@ class ServerSpec:
     """What to serve.
 
     ``pages``: ``GET <base>/appointment?page=&page_size=`` from a :class:`~benchmarks._data.PageTemplate`
-    of ``total`` records, after ``latency`` seconds, for any path and any keys.
+    of ``total`` records in ``shape``, after ``latency`` seconds, for any path and any keys.
     ``simulator``: :class:`pracsuite_async.simulator.Simulator` with ``SimulatorConfig(**sim)``.
     """
 
@@ -70,6 +70,7 @@ class ServerSpec:
     latency: float = 0.0
     sim: dict[str, Any] = attrs.field(factory=dict)
     core: int | None = None
+    shape: str = "exact"
 
 
 class ServerProcess:
@@ -173,7 +174,7 @@ async def _serve_pages(spec: ServerSpec, ready: Callable[[str], None], stop: asy
 
     from benchmarks._data import PageTemplate  # noqa: PLC0415
 
-    template = PageTemplate(spec.total)
+    template = PageTemplate(spec.total, shape=spec.shape)
     latency = spec.latency
 
     async def handler(request: web.BaseRequest) -> web.Response:

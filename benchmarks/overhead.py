@@ -6,11 +6,13 @@ from the bare page server (pre-encoded bodies, so the server is not the bottlene
 * (i) the full client: one ``client.appointments.list(page_size=50)`` walk with a
   64-page window (limiter, retry policy, pagination, attrs models) against 64
   tasks of raw aiohttp calling ``resp.json()`` and building no models.
-* (ii) the pipeline alone (slot, limiter, send, classify, parse with orjson; no
-  models): 64 tasks calling ``Pipeline.call`` against 64 tasks of raw aiohttp with
-  ``orjson.loads(await resp.read())``.
+* (ii) the pipeline alone (slot, limiter, send, the response path with orjson; no
+  models: an endpoint row without a result model): 64 tasks calling ``Pipeline.call``
+  against 64 tasks of raw aiohttp with ``orjson.loads(await resp.read())``.
 
-Both ratios are requests/s of ours over the baseline in the same round.
+Both ratios are requests/s of ours over the baseline in the same round. (i) runs on
+both record shapes (``benchmarks._data.SHAPES``); (ii) does not read records, so it
+runs once, on spec-exact pages.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import attrs
 import orjson
 
+from benchmarks._data import SHAPES
 from benchmarks._harness import (
     Meter,
     Row,
@@ -56,13 +60,14 @@ async def _fan_out(count: int, request: Callable[[int], Awaitable[object]]) -> N
 
 
 def run(cfg: SuiteConfig) -> list[Row]:
-    """Measure both ratios; one server for all rounds."""
-    return asyncio.run(_run(cfg))
+    """Measure both ratios; one server per record shape for all its rounds."""
+    return [row for shape in SHAPES for row in asyncio.run(_run(cfg, shape))]
 
 
-async def _run(cfg: SuiteConfig) -> list[Row]:
+async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
     count = cfg.scale(5000, 250)
-    spec = ServerSpec("pages", total=count * PAGE_SIZE, core=cfg.server_core)
+    with_pipeline = shape == SHAPES[0]
+    spec = ServerSpec("pages", total=count * PAGE_SIZE, core=cfg.server_core, shape=shape)
     with ServerProcess(spec) as server:
         url = f"{server.base_url}/appointment"
         session = aiohttp.ClientSession()
@@ -70,8 +75,10 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
             "sim-vendor-key", "sim-account-key", base_url=server.base_url,
             rate_limit=NO_LIMIT, max_concurrency=TASKS, page_window=TASKS,
         )
+        # Case (ii) measures the pipeline without the models: the same row without a result model.
         endpoint = OPERATIONS["listAppointments"]
-        pipeline = client._pipeline  # case (ii) measures the pipeline without the models
+        no_models = attrs.evolve(endpoint, result=None)
+        pipeline = client._pipeline
 
         async def raw(decode: Callable[[aiohttp.ClientResponse], Awaitable[object]], n: int) -> Sample:
             async def get(page: int) -> None:
@@ -103,22 +110,22 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
         async def pipeline_only(n: int) -> Sample:
             async def get(page: int) -> None:
                 req = build_request(endpoint, {}, page=page, page_size=PAGE_SIZE)
+                req = attrs.evolve(req, endpoint=no_models)
                 await pipeline.call(req, deadline=None, idempotent=None)
 
             meter = Meter(server.cpu_seconds)
             await _fan_out(n, get)
             return meter.stop(n)
 
+        contenders: dict[str, Callable[[int], Awaitable[Sample]]] = {
+            "raw_json": lambda n: raw(as_json, n),
+            "full": full_client,
+        }
+        if with_pipeline:
+            contenders.update({"raw_orjson": lambda n: raw(as_orjson, n), "pipeline": pipeline_only})
         try:
-            results = await interleave(
-                {
-                    "raw_json": lambda n: raw(as_json, n),
-                    "full": full_client,
-                    "raw_orjson": lambda n: raw(as_orjson, n),
-                    "pipeline": pipeline_only,
-                },
-                rounds=cfg.n_rounds, count=count, warmup=cfg.scale(500, 100),
-            )
+            warmup = cfg.scale(500, 100)
+            results = await interleave(contenders, rounds=cfg.n_rounds, count=count, warmup=warmup)
         finally:
             await client.aclose()
             await session.close()
@@ -136,13 +143,18 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
         )
 
     full, base_i = results["full"], results["raw_json"]
-    pipe, base_ii = results["pipeline"], results["raw_orjson"]
-    return [
+    rows = [
         Row(
-            "2 overhead (i)", "full client ÷ aiohttp + resp.json(), req/s",
-            ratio_stat(full, base_i), Target(">=", 1.0),
+            "2 overhead (i)", f"full client ÷ aiohttp + resp.json(), req/s, {shape} records",
+            ratio_stat(full, base_i), Target(">=", 1.0 if shape == "exact" else 0.8),
             detail(full, base_i, "list() walk, models vs dicts"), max_share(full, base_i),
         ),
+    ]
+    if not with_pipeline:
+        return rows
+    pipe, base_ii = results["pipeline"], results["raw_orjson"]
+    return [
+        *rows,
         Row(
             "2 overhead (ii)", "pipeline, no models ÷ aiohttp + orjson, req/s",
             ratio_stat(pipe, base_ii), Target(">=", 0.95),

@@ -53,9 +53,9 @@ from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
 from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._redact import SecretHeaders
+from pracsuite_async._response import from_dict, to_dict
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._scheduler import Priority
-from pracsuite_async._serialize import from_dict, to_dict
 from pracsuite_async._transport import RawResponse, Transport
 from pracsuite_async._types import UNSET, UnsetType
 

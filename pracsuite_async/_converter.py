@@ -1,18 +1,22 @@
 """The one cattrs converter: JSON data to models and back, fast, with decode problems as paths.
 
-Every field of a response model is optional, so cattrs' generic ``Optional`` handling
+Most fields of a response model are optional, so cattrs' generic ``Optional`` handling
 would re-resolve the inner hook for every value (half of the default cost, see
 ``PERFORMANCE-NOTES.md`` 1c). Instead a hook factory generates, once per model class,
 a structure function (and a list version of it, for pages) that reads every known key
-at once, converts only non-``None`` values with a hook resolved up front, passes
-``int``/``str``/``bool``/``float`` through, keeps unknown keys in ``extra`` and fills
-the slots of a new instance directly. The matching unstructure function writes the
-known fields (by wire name) and ``extra`` back, so a round trip keeps everything the
-server sent.
+at once, converts only non-``None`` values with a hook resolved up front, keeps
+unknown keys in ``extra`` and fills the slots of a new instance directly. The matching
+unstructure function writes the known fields (by wire name) and ``extra`` back, so a
+round trip keeps everything the server sent.
 
-Time formats (README "Dates/times"): ``app_time`` and other tenant-local times are
-naive (``yyyy-MM-ddTHH:mm:ss``); timestamps are aware UTC (``...Z``, microseconds
-kept); other date-times are aware when they carry an offset.
+Strict decoding, lenient reading (README "Reading rules"): every scalar is
+type-checked (``type(v) is int``: a ``bool``, a float or a numeric string is not an
+integer; an ``int`` is accepted where a number is); a field typed without ``None``
+(spec-required, or the record's id) must be present and not null. Time formats
+(README "Dates/times"): ``app_time`` and other tenant-local times are naive; a
+trailing ``Z``, an offset or fractional seconds are read and the wall-clock time is
+kept. Timestamps are aware UTC (``...Z``, microseconds kept); other date-times are
+aware when they carry an offset.
 
 Bad data raises :class:`StructureError` whose ``problems`` read ``"message @ $.path"``
 and never contain the offending value (it may be patient data).
@@ -25,12 +29,14 @@ import linecache
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from itertools import islice
 from types import UnionType
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 import attrs
 import cattrs
 
+from pracsuite_async._json import loads
 from pracsuite_async._types import UNSET
 from pracsuite_async.models._base import Model
 
@@ -69,10 +75,8 @@ _fromiso = datetime.fromisoformat
 
 
 def _parse_local(value: str) -> datetime:
-    result = _fromiso(value)
-    if result.tzinfo is not None:
-        raise ValueError
-    return result
+    # Lenient: "...Z", an offset or a fraction may come back; the wall-clock part is the local time.
+    return _parse_datetime(value).replace(tzinfo=None)
 
 
 def _parse_datetime(value: str) -> datetime:
@@ -90,7 +94,8 @@ def _parse_timestamp(value: str) -> datetime:
 
 
 def _format_local(value: datetime) -> str:
-    return value.isoformat(timespec="seconds")
+    # Request models reject sub-second times (writes are strict); a read fraction round-trips.
+    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
 
 
 def _format_timestamp(value: datetime) -> str:
@@ -117,7 +122,7 @@ _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "date": date.isoformat,
 }
 _EXPECTED = {
-    "local": "expected a local date-time yyyy-MM-ddTHH:mm:ss without offset",
+    "local": "expected a local date-time yyyy-MM-ddTHH:mm:ss",
     "timestamp": "expected an RFC 3339 timestamp",
     "datetime": "expected an ISO 8601 date-time",
     "date": "expected a date yyyy-MM-dd",
@@ -126,6 +131,10 @@ _EXPECTED = {
     "models": "expected a list",
     "list": "expected a list",
 }
+_SCALARS = (int, str, bool, float)
+_SCALAR_NAMES = {int: "an integer", str: "a string", bool: "a boolean", float: "a number"}
+#: Classes a JSON value of each declared type may have: an integer is a number (kept as it came).
+_ACCEPTS: dict[type, tuple[type, ...]] = {int: (int,), str: (str,), bool: (bool,), float: (float, int)}
 
 
 # -- field plans --------------------------------------------------------------------------------
@@ -138,7 +147,16 @@ class _Field:
     name: str
     wire: str
     kind: str  # plain | local | timestamp | datetime | date | model | models | list | dict | other
-    inner: Any = None
+    inner: Any = None  # plain: the accepted classes; model(s): the model; list: the item type
+    required: bool = False  # typed without None: absent or null does not decode
+
+    @property
+    def expected(self) -> str:
+        """The rule a bad value broke, for problems: never the value itself."""
+        if self.kind == "plain":
+            names = [_SCALAR_NAMES[c] for c in self.inner if not (c is int and float in self.inner)]
+            return "expected " + " or ".join(names)
+        return _EXPECTED.get(self.kind, "invalid value")
 
 
 def _is_model(cls: Any) -> bool:
@@ -161,9 +179,15 @@ def _kind(tp: Any, fmt: str | None) -> tuple[str, Any]:
         return ("models", item) if _is_model(item) else ("list", item)
     if origin is dict:
         return "dict", None
-    if tp in (int, str, bool, float) or all(a in (int, str, bool, float) for a in args):
-        return "plain", None
+    if tp in _SCALARS:
+        return "plain", _ACCEPTS[tp]
+    if args and all(a in _SCALARS for a in args):
+        return "plain", tuple(dict.fromkeys(c for a in args for c in _ACCEPTS[a]))
     return "other", tp
+
+
+def _nullable(tp: Any) -> bool:
+    return type(None) in get_args(tp)
 
 
 def _structure_hook(cls: Any) -> _Hook:
@@ -178,11 +202,16 @@ def _fields(cls: type) -> tuple[_Field, ...]:
     """The read/write plan of an attrs class, computed once per class."""
     plan = _FIELDS.get(cls)
     if plan is None:
-        hints = get_type_hints(cls)
+        hints, model = get_type_hints(cls), _is_model(cls)
         plan = _FIELDS[cls] = tuple(
-            _Field(a.name, a.metadata.get("wire", a.name), *_kind(hints[a.name], a.metadata.get("format")))
+            _Field(
+                a.name,
+                a.metadata.get("wire", a.name),
+                *_kind(hints[a.name], a.metadata.get("format")),
+                required=model and not _nullable(hints[a.name]),
+            )
             for a in attrs.fields(cls)
-            if not (a.name == "extra" and _is_model(cls))
+            if not (a.name == "extra" and model)
         )
     return plan
 
@@ -221,8 +250,6 @@ def _decoded(keys: list[str]) -> tuple[str, ...]:
     matches by identity instead of comparing characters: ~15 ns per key, a quarter of
     reading a record. Without orjson, or once a key is evicted, keys are merely equal.
     """
-    from pracsuite_async._wire import loads  # noqa: PLC0415 - _wire imports this module
-
     decoded = tuple(loads(json.dumps(dict.fromkeys(keys)).encode()))
     return decoded if decoded == tuple(keys) else tuple(keys)
 
@@ -230,34 +257,54 @@ def _decoded(keys: list[str]) -> tuple[str, ...]:
 def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], convert: _Hook) -> list[str]:
     """Source that makes ``obj`` a ``cls`` from the dict ``src``; ``convert(name, field)`` converts a value.
 
-    Usually every known key is there: one itemgetter call reads them all, and there are
-    unknown keys iff the dict is longer (O(1)). Otherwise each key is read with ``src.get``
-    and unknown keys are found with one frozenset.issuperset. Not a dict: TypeError.
+    Every known key there (a spec-exact record): one itemgetter call reads them all, and
+    there are unknown keys iff the dict is longer (O(1)). Keys absent (a real server's
+    record): the dict is merged over ``{key: None, ...}`` in C and read the same way,
+    without raising KeyError when the dict is visibly short; the merged length counts the
+    unknown keys. Not a dict: TypeError.
     """
     fields = _fields(cls)
     count, names = len(fields), [f"f{tag}{i}" for i in range(len(fields))]
     keys = _decoded([f.wire for f in fields])
-    ns.update({f"cls{tag}": cls, f"keys{tag}": keys, f"known{tag}": frozenset(keys)})
-    n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())"]
+    ns.update({f"cls{tag}": cls, "extras": _extras, "islice": islice})
+    n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())", f"e{tag} = dict({src})"]
     if count:
-        ns[f"get{tag}"], ns[f"covers{tag}"] = operator.itemgetter(*keys), frozenset(keys).issuperset
+        ns[f"get{tag}"], ns[f"none{tag}"] = operator.itemgetter(*keys), dict.fromkeys(keys)
+        read = f"{', '.join(names)} = get{tag}"  # one key: itemgetter returns the value itself
+        merged = [
+            f"m{tag} = {{**none{tag}, **{src}}}",
+            f"{read}(m{tag})",
+            f"{n} = len(m{tag})",
+            f"if {n} != {count}:",
+            f"    e{tag} = dict(islice(m{tag}.items(), {count}, None))",
+        ]
         lines = [
-            "try:",
-            f"    {', '.join(names)} = get{tag}({src})",  # one key: itemgetter returns the value itself
-            "except KeyError:",
-            f"    {', '.join(names)}, = map({src}.get, keys{tag})",
-            f"    {n} = {count} if covers{tag}({src}) else -1",
+            f"if len({src}) < {count}:",
+            *_indent(merged, 4),
             "else:",
-            f"    {n} = len({src})",
+            "    try:",
+            f"        {read}({src})",
+            "    except KeyError:",
+            *_indent(merged, 8),
+            "    else:",
+            f"        {n} = len({src})",
+            f"        if {n} != {count}:",
+            f"            e{tag} = extras({src}, none{tag}, {count})",
         ]
     for name, f in zip(names, fields, strict=True):
-        lines += convert(name, f) if f.kind != "plain" else []
-    extra = f"{{}} if {n} == {count} else {{k: v for k, v in {src}.items() if k not in known{tag}}}"
+        lines += convert(name, f)
+    extra = f"{{}} if {n} == {count} else e{tag}"
     if not _bare(cls):
-        return [*lines, f"{obj} = cls{tag}({''.join(v + ', ' for v in names)}extra={extra})"]
+        args = "".join(f"{f.name}={v}, " for f, v in zip(fields, names, strict=True))
+        return [*lines, f"{obj} = cls{tag}({args}extra={extra})"]
     # Slot stores right here: no constructor call with 25 arguments and a default factory.
     stores = (f"{obj}.{f.name} = {v}" for f, v in zip(fields, names, strict=True))
     return [*lines, f"{obj} = new(cls{tag})", f"{obj}.extra = {extra}", *stores]
+
+
+def _extras(data: dict[str, Any], none: dict[str, None], count: int) -> dict[str, Any]:
+    """The unknown keys of ``data``, in its order: merged over the ``count`` known keys, they come last."""
+    return dict(islice({**none, **data}.items(), count, None))
 
 
 def _indent(lines: list[str], depth: int) -> list[str]:
@@ -273,42 +320,60 @@ def _make_structure(cls: type[Model]) -> _Hook:
     # lower-case "z", a naive timestamp, bad data) raises, and the interpreted, tolerant
     # _structure_slow decides instead. An all-scalar nested model (``links``) is built in
     # place, saving a call.
-    ns: dict[str, Any] = {"new": object.__new__, "fromiso": _fromiso, "fromdate": date.fromisoformat}
+    ns: dict[str, Any] = {
+        "new": object.__new__, "fromiso": _fromiso, "fromdate": date.fromisoformat
+    }
 
     def convert(v: str, f: _Field) -> list[str]:
+        # ``v.__class__ is int`` is an exact check (a bool is not an int) and, measured on
+        # CPython 3.11, ~25 % cheaper than ``type(v) is int``; JSON values never fake __class__.
         i = v[1:]  # "f3" -> "3": the suffix of this field's namespace entries
+        nullable = "" if f.required else f" and {v} is not None"
+        if f.kind == "plain":  # for a required field the class test rejects None too
+            if len(f.inner) == 1:
+                return [f"if {v}.__class__ is not {f.inner[0].__name__}{nullable}:", "    raise TypeError"]
+            ns[f"t{i}"] = f.inner
+            return [f"if {v}.__class__ not in t{i}{nullable}:", "    raise TypeError"]
+        lines = [f"if {v} is None:", "    raise TypeError"] if f.required else []
         if f.kind in ("local", "timestamp", "datetime"):
-            lines = [f"if {v} is not None:", f"    {v} = fromiso({v})"]
-            if f.kind != "datetime":  # local times must be naive, timestamps aware
-                test = "is not None" if f.kind == "local" else "is None"
-                lines += [f"    if {v}.tzinfo {test}:", "        raise ValueError"]
+            lines += [f"if {v} is not None:", f"    {v} = fromiso({v})"]
+            if f.kind == "local":  # lenient: keep the wall-clock part of "...Z" or an offset
+                lines += [f"    if {v}.tzinfo is not None:", f"        {v} = {v}.replace(tzinfo=None)"]
+            elif f.kind == "timestamp":  # a naive timestamp goes the slow way, which reads it as UTC
+                lines += [f"    if {v}.tzinfo is None:", "        raise ValueError"]
             return lines
         if f.kind == "date":
-            return [f"if {v} is not None:", f"    {v} = fromdate({v})"]
+            return [*lines, f"if {v} is not None:", f"    {v} = fromdate({v})"]
         if f.kind == "model" and _fields(f.inner) and all(n.kind == "plain" for n in _fields(f.inner)):
             return [
+                *lines,
                 f"if {v} is not None:",
                 *_indent(_build("x", v, f"{i}_", f.inner, ns=ns, convert=convert), 4),
                 f"    {v} = x",
             ]
         if f.kind in ("models", "list", "dict"):
             ns[f"t{i}"] = dict if f.kind == "dict" else list
-            lines = [f"if {v}.__class__ is not t{i} and {v} is not None:", "    raise TypeError"]
+            lines += [f"if {v}.__class__ is not t{i}{nullable}:", "    raise TypeError"]
             if f.kind == "models":
                 ns[f"h{i}"] = _list_hook(f.inner)
                 lines.append(f"{v} = None if {v} is None else h{i}({v})")
+            elif f.kind == "list" and f.inner in _SCALARS:
+                item = f.inner.__name__
+                lines += [f"if {v}:", f"    for x in {v}:", f"        if x.__class__ is not {item}:"]
+                lines.append("            raise TypeError")
             return lines
         ns[f"h{i}"], ns[f"t{i}"] = CONVERTER.get_structure_hook(f.inner), f.inner  # a model, a cattrs type
-        return [f"if {v} is not None:", f"    {v} = h{i}({v}, t{i})"]
+        return [*lines, f"if {v} is not None:", f"    {v} = h{i}({v}, t{i})"]
 
     name = f"structure_{cls.__name__}"
     lines = [
         f"def {name}_list(data):",
         "    out = []",
+        "    append = out.append",
         "    for d in data:",
         "        try:",
         *_indent(_build("o", "d", "", cls, ns=ns, convert=convert), 12),
-        "            out.append(o)",
+        "            append(o)",
         "            continue",
         "        except Exception:",
         "            pass",
@@ -330,35 +395,45 @@ def _list_hook(cls: type) -> _Hook:
 
 
 def _convert(f: _Field, value: Any) -> Any:
-    if f.kind in _PARSERS:
-        return _PARSERS[f.kind](value)
-    if f.kind in ("models", "list", "dict"):
-        if not isinstance(value, dict if f.kind == "dict" else list):
+    """``value`` (not ``None``) as ``f`` holds it; TypeError, ValueError or _Invalid when it does not fit."""
+    kind = f.kind
+    if kind == "plain":
+        if type(value) in f.inner:
+            return value
+        raise TypeError
+    if kind in _PARSERS:
+        return _PARSERS[kind](value)
+    if kind in ("models", "list", "dict"):
+        if type(value) is not (dict if kind == "dict" else list):
             raise TypeError
-        if f.kind == "models":
+        if kind == "models":
             hook = _structure_hook(f.inner)
             return [hook(item) for item in value]
+        if kind == "list" and f.inner in _SCALARS and any(type(x) is not f.inner for x in value):
+            raise TypeError
         return value
+    if kind == "model":
+        return _structure_hook(f.inner)(value)
     return CONVERTER.get_structure_hook(f.inner)(value, f.inner)
 
 
 def _structure_slow(cls: type[Model], data: Any) -> Model:
     """The tolerant path: one field at a time; raises _Invalid for data that does not fit."""
-    ok = isinstance(data, dict)
-    if ok:
-        args = []
-        for f in _fields(cls):
-            value = data.get(f.wire)
-            if value is not None and f.kind != "plain":
-                try:
-                    value = _convert(f, value)
-                except (_Invalid, TypeError, ValueError, cattrs.BaseValidationError):
-                    ok = False
-                    break
-            args.append(value)
-    if not ok:
+    if type(data) is not dict:
         raise _Invalid
-    obj = cls(*args)
+    values: dict[str, Any] = {}
+    for f in _fields(cls):
+        value = data.get(f.wire)
+        if value is None:
+            if f.required:
+                raise _Invalid
+        else:
+            try:
+                value = _convert(f, value)
+            except (TypeError, ValueError, cattrs.BaseValidationError):
+                raise _Invalid from None
+        values[f.name] = value
+    obj = cls(**values)
     known = {f.wire for f in _fields(cls)}
     if not known.issuperset(data):
         obj.extra = {k: v for k, v in data.items() if k not in known}
@@ -438,30 +513,28 @@ CONVERTER.register_unstructure_hook_factory(
 
 def _problems(cls: type, data: Any, path: str) -> list[str]:
     """Every problem of ``data`` as a ``cls``, with paths; the slow path after a failure."""
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         return [f"expected an object @ {path}"]
     out: list[str] = []
     for f in _fields(cls):
         value = data.get(f.wire)
         where = f"{path}.{f.wire}"
-        if value is None or f.kind == "plain":
-            continue
-        if f.kind == "model":
+        if value is None:
+            if f.required:
+                out.append(f"required, missing or null @ {where}")
+        elif f.kind == "model":
             out += _problems(f.inner, value, where)
-        elif f.kind in ("models", "list", "dict"):
-            if not isinstance(value, dict if f.kind == "dict" else list):
-                out.append(f"{_EXPECTED[f.kind]} @ {where}")
-            elif f.kind == "models":
-                for i, item in enumerate(value):
-                    out += _problems(f.inner, item, f"{where}[{i}]")
+        elif f.kind == "models" and type(value) is list:
+            for i, item in enumerate(value):
+                out += _problems(f.inner, item, f"{where}[{i}]")
+        elif f.kind == "list" and type(value) is list and f.inner in _SCALARS:
+            name = _SCALAR_NAMES[f.inner]
+            out += [f"expected {name} @ {where}[{i}]" for i, x in enumerate(value) if type(x) is not f.inner]
         else:
             try:
-                if f.kind in _PARSERS:
-                    _PARSERS[f.kind](value)
-                else:
-                    CONVERTER.structure(value, f.inner)
-            except (TypeError, ValueError, cattrs.BaseValidationError):
-                out.append(f"{_EXPECTED.get(f.kind, 'invalid value')} @ {where}")
+                _convert(f, value)
+            except (_Invalid, TypeError, ValueError, cattrs.BaseValidationError):
+                out.append(f"{f.expected} @ {where}")
     return out
 
 

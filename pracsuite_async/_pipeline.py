@@ -35,12 +35,13 @@ from pracsuite_async._events import (
 )
 from pracsuite_async._limiter import RateLimiter
 from pracsuite_async._options import DEFAULT_CALL_OPTIONS, CallOptions
-from pracsuite_async._rate_headers import has_rate_headers
+from pracsuite_async._rate_headers import RateFeedback
 from pracsuite_async._redact import SecretHeaders
+from pracsuite_async._response import decipher_response, error_from_response
 from pracsuite_async._retry import RetryBudget, RetryPolicy, RetryRun
 from pracsuite_async._scheduler import Scheduler
-from pracsuite_async._transport import Transport
-from pracsuite_async._wire import PreparedRequest, decode_json, error_from_response, parse_rate_feedback
+from pracsuite_async._transport import ExternalTransport, RawResponse, Transport, check_presigned_url
+from pracsuite_async._wire import PreparedRequest
 
 __all__ = ["Pipeline"]
 
@@ -258,35 +259,59 @@ class Pipeline:
                     self.clock.now() - started,
                 )
             )
-        if status < 300 and not has_rate_headers(resp.headers):
-            if status == 204 or not resp.body:
-                return None
-            return decode_json(resp.body, method=req.method, path=req.path)
-        return self._classify(req, resp.status, resp.headers, resp.body)
+        out = decipher_response(
+            endpoint, status, resp.headers, resp.body, method=req.method, path=req.path,
+            wall_now=self.clock.wall(),
+        )
+        if out.feedback is not None:
+            self._feedback(req, out.feedback)
+        if out.error is not None:
+            raise out.error
+        return out.value
 
-    def _classify(self, req: PreparedRequest, status: int, headers: Mapping[str, str], body: bytes) -> Any:
-        wall = self.clock.wall()
-        feedback = parse_rate_feedback(status, headers, wall)
-        if feedback is not None:
-            self.limiter.feedback(feedback)
-            if feedback.throttled:
-                self.throttled += 1
-                if self._hooks:
-                    endpoint = req.endpoint
-                    self._emit(
-                        RateLimited(endpoint.operation_id, req.method, endpoint.path, feedback.retry_after)
-                    )
-        if status < 300:
-            if status == 204 or not body:
-                return None
-            return decode_json(body, method=req.method, path=req.path)
-        if status < 400 and req.endpoint.success_status >= 300:
-            # A documented redirect (attachment content): the target URL is the result.
-            location = headers.get("Location")
-            if location:
-                return location
-        raise error_from_response(status, headers, body, method=req.method, path=req.path, wall_now=wall)
+    def _feedback(self, req: PreparedRequest, feedback: RateFeedback) -> None:
+        self.limiter.feedback(feedback)
+        if feedback.throttled:
+            self.throttled += 1
+            if self._hooks:
+                ep = req.endpoint
+                self._emit(RateLimited(ep.operation_id, req.method, ep.path, feedback.retry_after))
 
+    async def upload_presigned(
+        self, url: str, *, fields: Mapping[str, str], file_name: str, content: bytes, deadline: float | None
+    ) -> None:
+        """POST a file to a presigned storage URL: no API keys, no limiter, no retries; https only."""
+        url = check_presigned_url(url, method="POST", what="<presigned upload>")
+        resp = await self._external().post_form(
+            url, fields=fields, file_name=file_name, content=content, timeout=self._external_timeout(deadline)
+        )
+        self._check_external(resp, "POST", "<presigned upload>")
+
+    async def download_presigned(self, url: str, *, deadline: float | None) -> bytes:
+        """GET a presigned storage URL, return the body: no API keys, no limiter, no retries; https only."""
+        url = check_presigned_url(url, method="GET", what="<presigned download>")
+        resp = await self._external().get_url(url, timeout=self._external_timeout(deadline))
+        self._check_external(resp, "GET", "<presigned download>")
+        return resp.body
+
+    def _external(self) -> ExternalTransport:
+        transport = self.transport
+        if not isinstance(transport, ExternalTransport):
+            msg = "the client's transport cannot reach presigned storage URLs"
+            raise TypeError(msg)
+        return transport
+
+    def _external_timeout(self, deadline: float | None) -> float | None:
+        timeout = self.timeout
+        if deadline is None:
+            return timeout
+        return deadline if timeout is None else min(deadline, timeout)
+
+    def _check_external(self, resp: RawResponse, method: str, path: str) -> None:
+        if resp.status >= 300:
+            raise error_from_response(
+                resp.status, resp.headers, resp.body, method=method, path=path, wall_now=self.clock.wall()
+            )
 
 
 def _headers(headers: SecretHeaders, *, json: bool) -> SecretHeaders:

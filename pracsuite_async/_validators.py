@@ -124,13 +124,15 @@ class _LocalDateTimeValidator:
             raise RequestTypeError(attr.name, "must be a datetime")
         if value.tzinfo is not None:
             raise RequestValidationError(attr.name, "must be a naive datetime in the clinic's local time")
+        if value.microsecond:  # writes are strict (yyyy-MM-ddTHH:mm:ss): refuse rather than truncate
+            raise RequestValidationError(attr.name, "must be whole seconds (no microseconds)")
 
     def __repr__(self) -> str:
         return "<local datetime validator>"
 
 
 def local_datetime() -> _LocalDateTimeValidator:
-    """A naive ``datetime``: tenant-local wall-clock time such as ``app_time``."""
+    """A naive ``datetime`` in whole seconds: tenant-local wall-clock time such as ``app_time``."""
     return _LocalDateTimeValidator()
 
 

@@ -1,7 +1,8 @@
-"""Sans-I/O wire rules: endpoint + arguments -> request; status + headers + body -> data or error.
+"""Sans-I/O request rules: endpoint + arguments -> a validated request; rate headers -> feedback.
 
 Nothing here does I/O, so every rule is testable with plain values. Comments cite
-the API docs (``spec/README.md``) for each rule.
+the API docs (``spec/README.md``) for each rule. Responses become data or errors in
+:mod:`pracsuite_async._response`.
 """
 
 from __future__ import annotations
@@ -9,48 +10,24 @@ from __future__ import annotations
 import json
 import json as _json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from pracsuite_async import _converter
 from pracsuite_async._endpoints import Endpoint
-from pracsuite_async._errors import (
-    APIStatusError,
-    RequestTypeError,
-    RequestValidationError,
-    ResponseDecodeError,
-    ValidationProblem,
-    error_for_status,
-)
+from pracsuite_async._errors import RequestTypeError, RequestValidationError
 from pracsuite_async._filters import Filter, RawFilter, encode_filters, encode_sort
-from pracsuite_async._rate_headers import parse_rate_feedback, parse_retry_after
 from pracsuite_async._types import HTTPMethod, QueryParams
 
-_loads: Callable[[bytes], Any]
-try:  # orjson is an optional accelerator; results are identical.
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - exercised when orjson is absent
-    _loads = json.loads
-
 __all__ = [
-    "raw_request",
-    "MAX_PAGE_SIZE",
     "PreparedRequest",
     "build_request",
     "check_call_options",
-    "error_from_response",
     "is_seconds",
-    "loads",
-    "parse_rate_feedback",
-    "parse_retry_after",
+    "raw_request",
 ]
-
-#: The API caps ``page_size`` at 100 (README "Pagination").
-MAX_PAGE_SIZE = 100
-
-loads = _loads
 
 
 @attrs.frozen
@@ -96,8 +73,7 @@ def build_request(
     if endpoint.paginated:
         if page is not None:
             params.append(("page", str(page)))
-        if page_size is not None:
-            check_page_size(page_size)
+        if page_size is not None:  # validated once, by the Pager
             params.append(("page_size", str(page_size)))
     filters: Sequence[Filter | RawFilter | str] = args.get("filters") or ()  # type: ignore[assignment]
     if filters:
@@ -181,63 +157,3 @@ def check_call_options(args: Mapping[str, object]) -> None:
     idempotent = args.get(field)
     if idempotent is not None and not isinstance(idempotent, bool):
         raise RequestTypeError(field, "must be a bool or None")
-
-
-def check_page_size(page_size: object) -> int:
-    """``page_size`` must be an int in 1..100 (README "Pagination")."""
-    field = "page_size"
-    if isinstance(page_size, bool) or not isinstance(page_size, int):
-        raise RequestTypeError(field, "must be an integer")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise RequestValidationError(field, f"must be between 1 and {MAX_PAGE_SIZE}")
-    return page_size
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, method: str, path: str, wall_now: float
-) -> APIStatusError:
-    """The typed error for an error status; tolerant of bodies that are not the envelope.
-
-    The envelope is ``{"error": {"status", "code", "detail", "validation"}, "request_id"}``
-    (README "Errors"); an HTML page from a proxy or truncated JSON still yields the
-    class for the HTTP status, with the envelope fields left ``None``.
-    """
-    code = detail = request_id = None
-    problems: list[ValidationProblem] = []
-    try:
-        data = loads(body) if body else None
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        request_id = _str_or_none(data.get("request_id"))
-        err = data.get("error")
-        if isinstance(err, dict):
-            code = _str_or_none(err.get("code"))
-            detail = _str_or_none(err.get("detail")) or _str_or_none(err.get("title"))
-            validation = err.get("validation")
-            if isinstance(validation, list):
-                problems = [
-                    ValidationProblem(_str_or_none(v.get("field")), _str_or_none(v.get("message")))
-                    for v in validation
-                    if isinstance(v, dict)
-                ]
-    return error_for_status(status, code)(
-        status=status, method=method, path=path, code=code, detail=detail, validation=problems,
-        request_id=request_id, retry_after=parse_retry_after(headers.get("Retry-After"), wall_now),
-    )
-
-
-def decode_json(body: bytes, *, method: str, path: str) -> Any:
-    """Parse a success body; a body that is not JSON is a :class:`ResponseDecodeError`.
-
-    The decoder's exception is not chained: orjson's keeps the whole body in ``.doc``.
-    """
-    try:
-        return loads(body)
-    except ValueError as exc:
-        msg = f"response body is not valid JSON (at byte {getattr(exc, 'pos', '?')})"
-    raise ResponseDecodeError(msg, method=method, path=path)

@@ -251,7 +251,9 @@ class SlotBook:
             self.taken.add(index)
             self._next_id += 1
             self.holds[self._next_id] = index
-            return 201, {"appointment_id": self._next_id, "app_time": self.slots[index]["app_time"]}
+            slot = self.slots[index]
+            # AppointmentLite requires appointment_id, app_time and duration (spec).
+            return 201, {"appointment_id": self._next_id, "app_time": slot["app_time"], "duration": slot["duration"]}
         if method == "POST" and parts[0] == "appointment" and len(parts) == 2:
             await self.sleep(self.delays.get("finalise", 0.0))
             aid = int(parts[1])

@@ -10,8 +10,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import yaml
 from hypothesis import strategies as st
+
+from pracsuite_async import models
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -70,7 +73,7 @@ def values(schema: Schema) -> st.SearchStrategy[Any]:
     if name == "TimeZone":
         return st.sampled_from(SCHEMAS["TimeZone"]["x-pracsuite-valid-timezones"])
     if name is not None:
-        return objects(SCHEMAS[name])
+        return objects({"$ref": f"#/components/schemas/{name}"})
     kinds = schema.get("type", "object")
     kinds = [k for k in (kinds if isinstance(kinds, list) else [kinds]) if k != "null"]
     return st.one_of([_kind_values(kind, schema) for kind in kinds])
@@ -96,11 +99,35 @@ def _kind_values(kind: str, schema: Schema) -> st.SearchStrategy[Any]:
     return st.text(max_size=12)
 
 
+def required_keys(schema: Schema) -> set[str]:
+    """Keys a record of ``schema`` always has, never null: the spec's ``required`` and the record's id.
+
+    The id comes from the model (the generator's rule, ``tools/codegen``): every model
+    field typed without ``None``.
+    """
+    name = ref_name(schema) if "$ref" in schema else None
+    target = SCHEMAS[name] if name else schema
+    out = set(target.get("required", []))
+    for part in target.get("allOf", []):
+        out |= required_keys(part)
+    model = getattr(models, name.removesuffix("WithMeta"), None) if name else None
+    if isinstance(model, type) and attrs.has(model):
+        out |= {f.metadata.get("wire", f.name) for f in attrs.fields(model) if f.default is attrs.NOTHING}
+    return out
+
+
 def objects(schema: Schema, *, unknown: bool = True) -> st.SearchStrategy[dict[str, Any]]:
-    """JSON objects of ``schema``: every key optional or all present, any value null, plus unknown keys."""
-    props = {key: st.none() | values(sub) for key, sub in properties(schema).items()}
+    """JSON objects of ``schema``: optional keys absent or all present and any of them null, plus unknown keys.
+
+    Required keys (:func:`required_keys`) are always present with a value.
+    """
+    required = required_keys(schema)
+    props = {key: st.none() | values(sub) for key, sub in properties(schema).items() if key not in required}
+    needed = {key: values(sub) for key, sub in properties(schema).items() if key in required}
     known = st.booleans().flatmap(
-        lambda full: st.fixed_dictionaries(props) if full else st.fixed_dictionaries({}, optional=props)
+        lambda full: st.fixed_dictionaries({**needed, **props})
+        if full
+        else st.fixed_dictionaries(needed, optional=props)
     )
     if not unknown:
         return known

@@ -20,7 +20,8 @@ from pracsuite_async import (
     ServerError,
     UnprocessableEntityError,
 )
-from pracsuite_async._wire import error_from_response, parse_retry_after
+from pracsuite_async._rate_headers import parse_retry_after
+from pracsuite_async._response import error_from_response
 
 CASES = [
     (400, BadRequestError, "INVALID_PARAMS"),

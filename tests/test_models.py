@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pracsuite_async import models
-from pracsuite_async._converter import structure, unstructure
+from pracsuite_async._converter import StructureError, structure, unstructure
 from pracsuite_async._endpoints import OPERATIONS
 from tests.strategies import SCHEMAS, example, objects, properties, response_item_schema
 
@@ -96,10 +96,19 @@ class TestRoundTrip:
 
     @pytest.mark.parametrize(("name", "case"), CASES, ids=[name for name, _ in CASES])
     def test_nulls_everywhere_are_accepted(self, name: str, case: tuple[str, Any]) -> None:
-        """A record whose every field is null decodes to a model of Nones."""
+        """Every optional field null decodes to None; a required field (the id) null is a named problem."""
+        cls = model_class(name)
+        required = {f.metadata.get("wire", f.name) for f in attrs.fields(cls) if f.default is attrs.NOTHING}
         payload = dict.fromkeys(properties(case[1]))
-        obj = structure(payload, model_class(name))
-        assert all(getattr(obj, f.name) is None for f in attrs.fields(type(obj)) if f.name != "extra")
+        if required:
+            with pytest.raises(StructureError) as info:
+                structure(payload, cls)
+            assert set(info.value.problems) == {f"required, missing or null @ $.{key}" for key in required}
+            full = example(case[1])
+            payload.update({key: full[key] for key in required})
+        obj = structure(payload, cls)
+        wires = {f.name: f.metadata.get("wire", f.name) for f in attrs.fields(cls)}
+        assert all(getattr(obj, n) is None for n, w in wires.items() if n != "extra" and w not in required)
         same_json(payload, unstructure(obj))
 
     def test_every_model_is_reachable_from_an_operation(self) -> None:
@@ -123,30 +132,32 @@ class TestShapes:
 
     def test_links_self_is_renamed_but_keeps_its_wire_name(self) -> None:
         """``links.self`` becomes ``self_`` in Python and ``self`` on the wire."""
-        obj = structure({"links": {"self": "https://x/1"}}, models.Appointment)
+        obj = structure({"appointment_id": 1, "links": {"self": "https://x/1"}}, models.Appointment)
         assert isinstance(obj.links, models.AppointmentLinks)
         assert obj.links.self_ == "https://x/1"
         assert unstructure(obj)["links"]["self"] == "https://x/1"
 
     def test_category_may_be_text_or_number(self) -> None:
         """``AppointmentLite.category`` accepts the current string and the older integer."""
-        assert structure({"category": "Reserved"}, models.AppointmentLite).category == "Reserved"
-        assert structure({"category": 0}, models.AppointmentLite).category == 0
+        lite = {"appointment_id": 1, "app_time": "2026-01-01T12:05:30", "duration": 30}
+        assert structure({**lite, "category": "Reserved"}, models.AppointmentLite).category == "Reserved"
+        assert structure({**lite, "category": 0}, models.AppointmentLite).category == 0
 
     def test_unknown_enum_values_pass_through(self) -> None:
         """Enum-like strings are plain ``str``: an undocumented value is kept, not rejected."""
-        assert structure({"sms_marketing": "Maybe"}, models.Patient).sms_marketing == "Maybe"
+        assert structure({"client_id": 1, "sms_marketing": "Maybe"}, models.Patient).sms_marketing == "Maybe"
 
     def test_times_have_their_python_types(self) -> None:
         """app_time is naive, timestamps are aware, dates are dates."""
         obj = structure(
-            {"app_time": "2026-01-01T12:05:30", "created": "2020-09-12T11:09:42.687393Z"}, models.Appointment
+            {"appointment_id": 1, "app_time": "2026-01-01T12:05:30", "created": "2020-09-12T11:09:42.687393Z"},
+            models.Appointment,
         )
         assert isinstance(obj.app_time, datetime)
         assert obj.app_time.tzinfo is None
         assert obj.created is not None
         assert obj.created.utcoffset() is not None
-        assert isinstance(structure({"date_of_birth": "2000-01-02"}, models.Patient).date_of_birth, date)
+        assert isinstance(structure({"client_id": 1, "date_of_birth": "2000-01-02"}, models.Patient).date_of_birth, date)
 
 
 class TestRepr:
@@ -183,7 +194,7 @@ class TestRepr:
 
     def test_extra_fields_stay_out_of_repr(self) -> None:
         """Unknown keys may hold patient data, so ``extra`` is not shown."""
-        obj = structure({"zz_new": SENTINEL}, models.Patient)
+        obj = structure({"client_id": 1, "zz_new": SENTINEL}, models.Patient)
         assert obj.extra == {"zz_new": SENTINEL}
         assert SENTINEL not in repr(obj)
 

@@ -83,9 +83,9 @@ class TestFeedback:
         fb = parse_rate_feedback(429, {"Retry-After": "1e400"}, WALL)
         assert fb == RateFeedback(throttled=True, retry_after=MAX_HINT_SECONDS)
 
-    def test_wire_uses_this_parser(self) -> None:
-        """_wire re-exports the one parser, so every path reads headers the same way."""
-        from pracsuite_async import _wire
+    def test_the_response_layer_uses_this_parser(self) -> None:
+        """_response (the one place responses are read) uses this parser, so every path reads headers alike."""
+        from pracsuite_async import _response
 
-        assert _wire.parse_rate_feedback is parse_rate_feedback
-        assert _wire.parse_retry_after is parse_retry_after
+        assert _response.parse_rate_feedback is parse_rate_feedback
+        assert _response.parse_retry_after is parse_retry_after

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pracsuite_async._clock import Deadline, check_deadline
 from pracsuite_async._endpoints import Endpoint
-from pracsuite_async._errors import ResponseDecodeError
 from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Page, Pager, walk_deadline
-from pracsuite_async._serialize import decode, decode_list
-from pracsuite_async._wire import PreparedRequest, build_request, check_page_size
+from pracsuite_async._response import ListBody
+from pracsuite_async._wire import build_request
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
@@ -23,16 +22,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["Resource"]
-
-
-def _decode(endpoint: Endpoint[T], req: PreparedRequest, data: Any) -> T:
-    result = endpoint.result
-    if result is None:
-        return cast("T", None)
-    if endpoint.list_key is not None:
-        items = data.get(endpoint.list_key) if isinstance(data, dict) else None
-        return cast("T", decode_list(items or [], result, method=req.method, path=req.path))
-    return decode(data, result, method=req.method, path=req.path)
 
 
 class Resource:
@@ -55,13 +44,13 @@ class Resource:
         client = self._client
         client._ensure_usable()  # the client's own lifecycle
         req = build_request(endpoint, args)
-        data = await client._pipeline.call(  # the client's own machinery
+        result = await client._pipeline.call(  # the client's own machinery; decoded by _response
             req,
             deadline=cast("float | Deadline | None", args.get("deadline")),
             idempotent=cast("bool | None", args.get("idempotent")),
             options=client._call_options(args),
         )
-        return _decode(endpoint, req, data)
+        return cast("T", None if endpoint.result is None else result)
 
     def _list(self, endpoint: Endpoint[T], args: Mapping[str, object]) -> Pager[T]:
         """A :class:`Pager` over a paginated list operation; arguments are validated now.
@@ -72,7 +61,7 @@ class Resource:
         """
         client = self._client
         client._ensure_open()  # the client's own lifecycle
-        page_size = check_page_size(args.get("page_size", 100))
+        page_size = cast("int", args.get("page_size", 100))  # validated once, by the Pager
         first = build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
         pipeline = client._pipeline  # the client's own machinery
         options = client._call_options(args)
@@ -83,24 +72,17 @@ class Resource:
             if isinstance(given, Deadline):
                 return given  # part of a larger operation: shared, never restarted
             return pipeline.budget(seconds, method=first.method, path=first.path)
-        list_key = cast("str", endpoint.list_key)
-        result = cast("type[T]", endpoint.result)
 
         async def fetch(number: int, size: int) -> Page[T]:
             client._ensure_usable()
             req = build_request(endpoint, args, page=number, page_size=size)
             with client._owned_task():
-                data = await pipeline.call(req, deadline=walk_deadline(), idempotent=None, options=options)
-            if not isinstance(data, dict):
-                msg = "list response is not a JSON object"
-                raise ResponseDecodeError(msg, method=req.method, path=req.path)
-            items = decode_list(data.get(list_key) or [], result, method=req.method, path=req.path)
-            total = data.get("total_entries")
-            links = data.get("links")
-            has_next = bool(links.get("next")) if isinstance(links, dict) else False
-            # A malformed total (-5, true, "3") is passed on as is: the Pager ignores it
-            # and follows links.next instead of truncating the walk.
-            return Page(number, items, total if isinstance(total, int) else None, has_next)
+                body: ListBody[T] = await pipeline.call(
+                    req, deadline=walk_deadline(), idempotent=None, options=options
+                )
+            # A malformed total (-5, true, "3") arrives as None: the Pager then follows
+            # links.next instead of truncating the walk.
+            return Page(number, body.items, body.total_entries, body.has_next)
 
         return Pager(
             fetch,

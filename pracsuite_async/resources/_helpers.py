@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pracsuite_async import _endpoints
 from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import (
-    APIStatusError,
     ConflictError,
     NoAvailabilityError,
     RequestTypeError,
     RequestValidationError,
-    ResponseDecodeError,
-    error_for_status,
 )
-from pracsuite_async._transport import ExternalTransport, check_presigned_url
+from pracsuite_async._response import missing_field
 from pracsuite_async._types import UNSET, UnsetType
 from pracsuite_async._wire import build_request
 from pracsuite_async.resources._base import Resource
@@ -283,11 +280,7 @@ class AppointmentBooking(Resource):
             "deadline": budget,
         }
         held: AppointmentLite = await self._call(_endpoints.RESERVE_APPOINTMENT, args)
-        if held.appointment_id is None:
-            msg = "reserve response has no appointment_id"
-            endpoint = _endpoints.RESERVE_APPOINTMENT
-            raise ResponseDecodeError(msg, method=endpoint.method, path=endpoint.path)
-        return held.appointment_id
+        return held.appointment_id  # required by the model: decoding fails without it
 
     async def _finalise(
         self, appointment_id: int, booking: Mapping[str, object], budget: Deadline
@@ -324,20 +317,6 @@ class AttachmentTransfer:
     __slots__ = ()
     _client: PracSuiteClient
 
-    def _external(self) -> ExternalTransport:
-        self._client._ensure_usable()  # the client's own lifecycle
-        transport = self._client._transport  # the client's own connection pool
-        if not isinstance(transport, ExternalTransport):
-            msg = "the client's transport cannot reach presigned storage URLs"
-            raise TypeError(msg)
-        return transport
-
-    def _timeout(self, deadline: float | None) -> float | None:
-        timeout = self._client._pipeline.timeout
-        if deadline is None:
-            return timeout
-        return deadline if timeout is None else min(deadline, timeout)
-
     async def upload(
         self,
         client_id: int,
@@ -362,26 +341,19 @@ class AttachmentTransfer:
             client_id, file_name=file_name, deadline=deadline
         )
         if not presigned.url:
-            detail = "upload request returned no URL"
-            path = "/patient/{client_id}/patient_attachment"
-            raise APIStatusError(status=502, method="POST", path=path, detail=detail)
-        url = check_presigned_url(presigned.url, method="POST", what="<presigned upload>")
-        resp = await self._external().post_form(
-            url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
-            timeout=self._timeout(deadline),
+            method, path = "POST", "/patient/{client_id}/patient_attachment"
+            raise missing_field(method, path, "$.url")
+        await self._client._pipeline.upload_presigned(  # the client's own machinery
+            presigned.url, fields=dict(presigned.fields or {}), file_name=file_name, content=bytes(content),
+            deadline=deadline,
         )
-        if resp.status >= 300:
-            raise error_for_status(resp.status)(status=resp.status, method="POST", path="<presigned upload>")
 
     async def download_content(self, patient_attachment_id: int, *, deadline: float | None = None) -> bytes:
         """The bytes of an attachment, through a presigned download URL."""
         api = self._client.patient_attachments
         presigned = await api.presign_url(patient_attachment_id, deadline=deadline)
         if not presigned.url:
-            raise APIStatusError(status=502, method="GET", path="/patient_attachment/{id}/presign_url")
-        url = check_presigned_url(presigned.url, method="GET", what="<presigned download>")
-        resp = await self._external().get_url(url, timeout=self._timeout(deadline))
-        if resp.status >= 300:
-            raise error_for_status(resp.status)(status=resp.status, method="GET", path="<presigned download>")
-        return resp.body
+            method, path = "GET", "/patient_attachment/{id}/presign_url"
+            raise missing_field(method, path, "$.url")
+        return await self._client._pipeline.download_presigned(presigned.url, deadline=deadline)
 

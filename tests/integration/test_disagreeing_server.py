@@ -33,11 +33,6 @@ WALKS = sorted(
     if e.paginated and op not in {"listAvailableAppointments", "listAvailableGroupAppointments"}
 )
 
-#: The current decoder reads app_time only in the strict request form (issue #9, item 4).
-_LENIENT_READER = pytest.mark.xfail(
-    strict=True, reason="app_time with a trailing Z decodes only with the lenient reader (#9, another branch)"
-)
-
 MODES = {
     "descending": {"order": "descending"},
     "shuffled": {"order": "shuffled"},
@@ -49,7 +44,7 @@ MODES = {
 }
 SORT_MODES = {"sort-ignored", "json-sort-only"}
 MODE_PARAMS = [
-    pytest.param(name, marks=_LENIENT_READER) if name == "app-time-z" else pytest.param(name) for name in MODES
+    pytest.param(name) for name in MODES
 ]
 
 

@@ -119,11 +119,14 @@ def metadata(f: Field) -> dict[str, object]:
 
 
 def response_field(f: Field) -> list[str]:
-    args = ["default=None"] + (["repr=False"] if f.phi else [])
+    args = ([] if f.required else ["default=None"]) + (["repr=False"] if f.phi else [])
     if meta := metadata(f):
         args.append(f"metadata={lit(meta)}")
-    value = "None" if len(args) == 1 else f"attrs.field({', '.join(args)})"
-    return [*comment(f.doc, "    "), f"    {f.name}: {f.type} | None = {value}"]
+    ann = f.type if f.required else f"{f.type} | None"
+    if not args:
+        return [*comment(f.doc, "    "), f"    {f.name}: {ann}"]
+    value = "None" if args == ["default=None"] else f"attrs.field({', '.join(args)})"
+    return [*comment(f.doc, "    "), f"    {f.name}: {ann} = {value}"]
 
 
 def request_field(f: Field) -> list[str]:
@@ -145,7 +148,8 @@ def render_model(model: Model) -> list[str]:
     if model.request:
         out = ["@attrs.define(kw_only=True, slots=True)", f"class {model.name}:"]
     else:
-        out = ["@attrs.define(slots=True)", f"class {model.name}(Model):"]
+        # Keyword-only: required fields keep the spec's order among optional ones.
+        out = ["@attrs.define(slots=True, kw_only=True)", f"class {model.name}(Model):"]
     out += docstring(_wrap(model.doc, 100), "    ")
     if model.rules:
         out += ["", "    _rules: ClassVar[tuple[_v.ModelRule, ...]] = ("]
@@ -194,8 +198,9 @@ def render_models(reader: SpecReader) -> str:
         "",
         HEADER,
         "",
-        "Response models subclass :class:`~pracsuite_async.models._base.Model`: every field is",
-        "optional and ``None`` when absent or null, unknown wire keys are kept in ``extra``.",
+        "Response models subclass :class:`~pracsuite_async.models._base.Model`: spec-required fields",
+        "and the record's id are typed without ``None`` (absent or null, the record does not decode);",
+        "every other field is ``None`` when absent or null; unknown wire keys are kept in ``extra``.",
         "``app_time`` and other tenant-local times are naive ``datetime``; ``created``/``modified``",
         "timestamps are aware (UTC). Patient data is left out of ``repr``.",
         "",

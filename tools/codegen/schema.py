@@ -174,7 +174,18 @@ class SpecReader:
         if meta:
             model.fields += [self.meta_field(p) for p in META_FIELDS if p not in props]
         model.doc = self.model_doc(name, schema)
+        # Spec-required fields and the record's id are never absent or null: absence is a decode error.
+        required = {*self.required(schema), self.record_id(name)}
+        for fld in model.fields:
+            fld.required = fld.wire in required
         return name
+
+    def record_id(self, model: str) -> str | None:
+        """The id field of a response model: the table's, else ``<snake name>_id`` when the model has one."""
+        if model in tables.ID_FIELDS:
+            return tables.ID_FIELDS[model]
+        guess = snake(model) + "_id"
+        return guess if any(f.wire == guess for f in self.models[model].fields) else None
 
     def model_doc(self, name: str, schema: Schema) -> str:
         """From the hand table, the schema description, the owning model or the tag of the same name."""
