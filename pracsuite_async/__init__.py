@@ -7,8 +7,8 @@ modules is private. Models live in :mod:`pracsuite_async.models`, the test kit i
 
 from pracsuite_async._capture import CapturedResponse, Captures, capture_responses
 from pracsuite_async._client import ClientStats, PracSuiteClient, __version__
-from pracsuite_async._clock import Clock, Deadline, SystemClock
-from pracsuite_async._endpoints import OPERATIONS, Endpoint, FilterField
+from pracsuite_async._clock import Clock
+from pracsuite_async._endpoints import OPERATIONS
 from pracsuite_async._errors import (
     APIStatusError,
     AuthenticationError,
@@ -50,13 +50,11 @@ from pracsuite_async._events import (
     RetryScheduled,
 )
 from pracsuite_async._filters import F, Filter, RawFilter
-from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateFeedback, RateLimiter
-from pracsuite_async._pagination import Page, Pager
-from pracsuite_async._redact import SecretHeaders
+from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateLimiter
+from pracsuite_async._pagination import Pager
 from pracsuite_async._response import from_dict, to_dict
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._scheduler import Priority
-from pracsuite_async._transport import RawResponse, Transport
 from pracsuite_async._types import UNSET, UnsetType
 
 __all__ = [
@@ -79,18 +77,14 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "ConnectionLostError",
-    "Deadline",
     "DeadlineExceededError",
-    "Endpoint",
     "Event",
     "EventHook",
     "EventLoopMismatchError",
     "Filter",
-    "FilterField",
     "LoggingHook",
     "NoAvailabilityError",
     "NotFoundError",
-    "Page",
     "Pager",
     "PaginationError",
     "PermissionDeniedError",
@@ -98,13 +92,11 @@ __all__ = [
     "PracSuiteError",
     "Priority",
     "QuotaExceededError",
-    "RateFeedback",
     "RateLimitError",
     "RateLimitWait",
     "RateLimited",
     "RateLimiter",
     "RawFilter",
-    "RawResponse",
     "RequestSent",
     "RequestTimeoutError",
     "RequestTypeError",
@@ -114,10 +106,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RetryPolicy",
     "RetryScheduled",
-    "SecretHeaders",
     "ServerError",
-    "SystemClock",
-    "Transport",
     "TransportError",
     "UnprocessableEntityError",
     "UnsetType",

@@ -160,7 +160,9 @@ class PracSuiteClient(ClientNamespaces):
             event_hooks=event_hooks, rng=rng, max_response_bytes=max_response_bytes,
             max_download_bytes=max_download_bytes,
         )
-        self.base_url, basic_auth = split_credentials(check_base_url(base_url, allow_insecure=allow_insecure))
+        base, basic_auth = split_credentials(check_base_url(base_url, allow_insecure=allow_insecure))
+        #: The API root, credentials removed.
+        self.base_url: str = base
         clock = clock or SystemClock()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         # Closed state and loop binding, shared with every view (with_options, for_account).
@@ -172,8 +174,10 @@ class PracSuiteClient(ClientNamespaces):
         # concurrent bookings of one client never race each other for a slot.
         self._slot_claims: set[Hashable] = set()
         retry = retry or RetryPolicy()
-        self.limiter = _make_limiter(rate_limit, burst, clock, retry.max_retry_after)
-        self.page_window = page_window
+        #: The rate limiter every request of this client and its views passes.
+        self.limiter: RateLimiter = _make_limiter(rate_limit, burst, clock, retry.max_retry_after)
+        #: Pages a list walk keeps in flight.
+        self.page_window: int = page_window
         self._transport = transport or AiohttpTransport(
             self.base_url, session=session, max_connections=max_concurrency,
             max_response_bytes=max_response_bytes, max_download_bytes=max_download_bytes,

@@ -76,9 +76,9 @@ class Deadline:
 
     def __init__(self, clock: Clock, seconds: float | None, *, method: str, path: str) -> None:
         self._clock = clock
-        self.expires_at = None if seconds is None else clock.now() + seconds
-        self.method = method
-        self.path = path
+        self.expires_at: float | None = None if seconds is None else clock.now() + seconds
+        self.method: str = method
+        self.path: str = path
 
     def bind(self, *, method: str, path: str, reserve: float = 0.0) -> Deadline:
         """The same budget, naming ``method path`` in its errors, ending ``reserve`` seconds early.

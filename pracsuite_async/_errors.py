@@ -234,7 +234,7 @@ class APIStatusError(PracSuiteError):
         self.path = path
         self.code = code
         self.detail = detail
-        self.validation = tuple(validation)
+        self.validation: tuple[ValidationProblem, ...] = tuple(validation)
         self.request_id = request_id
         self.retry_after = retry_after
         super().__init__(status, method, path, code)
@@ -325,7 +325,7 @@ class ResponseDecodeError(PracSuiteError):
         self.message = message
         self.method = method
         self.path = path
-        self.problems = tuple(problems)
+        self.problems: tuple[str, ...] = tuple(problems)
         super().__init__(message, method, path, self.problems)
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import ClassVar
 
 import attrs
 
@@ -137,10 +138,10 @@ class FieldRef:
 
     __slots__ = ("name",)
     # ``==`` builds a Filter instead of comparing, so a FieldRef cannot be a dict key.
-    __hash__ = None  # type: ignore[assignment]  # object declares __hash__ as a method
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # object declares __hash__ as a method
 
     def __init__(self, name: str) -> None:
-        self.name = name
+        self.name: str = name
 
     def __repr__(self) -> str:
         return f"F({self.name!r})"

@@ -123,12 +123,12 @@ class AdaptiveRateLimiter:
         rate = check_rate("rate", rate)
         if ceiling is not None:
             ceiling = check_rate("ceiling", ceiling)
-        self.burst = check_burst(burst)
+        self.burst: float = check_burst(burst)
         if not 0 <= max_pause < math.inf:
             msg = "max_pause must be a finite number >= 0"
             raise ConfigurationError(msg)
         self.ceiling = ceiling
-        self.max_pause = float(max_pause)
+        self.max_pause: float = float(max_pause)
         self._clock = clock or SystemClock()
         self._rate = min(rate, ceiling) if ceiling else rate
         self._interval = 1.0 / self._rate
@@ -136,15 +136,17 @@ class AdaptiveRateLimiter:
         now = self._clock.now()
         self._tat = now  # the bucket starts full: `burst` go at once
         #: No request starts before this (a 429's Retry-After, an exhausted window).
-        self.paused_until = now
+        self.paused_until: float = now
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         #: Requests granted so far, and when the last one was.
-        self.sent, self.last_send = 0, now
+        self.sent: int = 0
+        self.last_send: float = now
         #: Whether a request waited since the last rate change (demand exceeds the rate).
-        self.saturated = False
+        self.saturated: bool = False
         self._estimator = RateEstimator(self, now)
         #: Counters for progress displays and benchmarks.
-        self.throttles, self.total_wait = 0, 0.0
+        self.throttles: int = 0
+        self.total_wait: float = 0.0
 
     @property
     def rate(self) -> float:

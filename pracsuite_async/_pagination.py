@@ -184,13 +184,13 @@ class Pager(Generic[T]):
         self._deadline = deadline
         self._opened: AsyncGenerator[T, None] | None = None
         #: Pages fetched successfully in the latest walk.
-        self.pages_fetched = 0
+        self.pages_fetched: int = 0
         #: Items handed to the caller in the latest walk.
-        self.items_yielded = 0
+        self.items_yielded: int = 0
         #: The latest valid ``total_entries`` the server reported, if any.
         self.total_entries: int | None = None
         #: Ordered walks: the first page not yet fully handed out; pass it as ``start_page``.
-        self.resume_page = start_page
+        self.resume_page: int = start_page
 
     def __repr__(self) -> str:
         return (

@@ -8,7 +8,9 @@ import random
 
 import attrs
 
-from pracsuite_async import Deadline, RateFeedback, RateLimiter
+from pracsuite_async import RateLimiter
+from pracsuite_async._clock import Deadline
+from pracsuite_async._rate_headers import RateFeedback
 from pracsuite_async.testing import FakeClock
 
 

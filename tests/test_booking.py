@@ -18,12 +18,12 @@ from pracsuite_async import (
     NoAvailabilityError,
     PracSuiteClient,
     PracSuiteError,
-    RawResponse,
     RequestTypeError,
     RequestValidationError,
     ServerError,
     models,
 )
+from pracsuite_async._transport import RawResponse
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 from pracsuite_async.testing import FakeClock, RecordedRequest, json_response
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY, MakeClient

@@ -18,9 +18,9 @@ from pracsuite_async import (
     DeadlineExceededError,
     NotFoundError,
     PracSuiteClient,
-    RawResponse,
     RequestTimeoutError,
 )
+from pracsuite_async._transport import RawResponse
 from pracsuite_async.testing import FakeClock, RecordedRequest, json_response
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY, MakeClient
 from tests.scripted_server import Reply, Request, ScriptedServer, SlotBook, leak_check, page_of

@@ -8,8 +8,9 @@ import math
 
 import pytest
 
-from pracsuite_async import AdaptiveRateLimiter, DeadlineExceededError, RateFeedback
+from pracsuite_async import AdaptiveRateLimiter, DeadlineExceededError
 from pracsuite_async._clock import Deadline
+from pracsuite_async._rate_headers import RateFeedback
 from pracsuite_async.testing import FakeClock
 from tests.limiter_sim import BucketServer, run_walk
 

@@ -24,7 +24,8 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from yarl import URL
 
-from pracsuite_async import OPERATIONS, Endpoint, F, Filter, _converter
+from pracsuite_async import OPERATIONS, F, Filter, _converter
+from pracsuite_async._endpoints import Endpoint
 from pracsuite_async._filters import KIND_OPERATORS
 from pracsuite_async._types import UnsetType
 from pracsuite_async._wire import PreparedRequest, build_request

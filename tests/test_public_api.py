@@ -13,6 +13,70 @@ from pracsuite_async.resources import NAMESPACES, ClientNamespaces, Resource
 PACKAGE = Path(pracsuite_async.__file__).parent
 
 
+#: The public surface of ``pracsuite_async``, pinned (issue 10).
+PUBLIC = frozenset(
+    {
+        "F",
+        "OPERATIONS",
+        "UNSET",
+        "APIStatusError",
+        "AdaptiveRateLimiter",
+        "AiolimiterAdapter",
+        "AuthenticationError",
+        "BadRequestError",
+        "CallFinished",
+        "CallStarted",
+        "CapturedResponse",
+        "Captures",
+        "ClientClosedError",
+        "ClientStats",
+        "Clock",
+        "ConfigurationError",
+        "ConflictError",
+        "ConnectError",
+        "ConnectionLostError",
+        "DeadlineExceededError",
+        "Event",
+        "EventHook",
+        "EventLoopMismatchError",
+        "Filter",
+        "LoggingHook",
+        "NoAvailabilityError",
+        "NotFoundError",
+        "Pager",
+        "PaginationError",
+        "PermissionDeniedError",
+        "PracSuiteClient",
+        "PracSuiteError",
+        "Priority",
+        "QuotaExceededError",
+        "RateLimitError",
+        "RateLimitWait",
+        "RateLimited",
+        "RateLimiter",
+        "RawFilter",
+        "RequestSent",
+        "RequestTimeoutError",
+        "RequestTypeError",
+        "RequestValidationError",
+        "ResponseDecodeError",
+        "ResponseReceived",
+        "ResponseTooLargeError",
+        "RetryPolicy",
+        "RetryScheduled",
+        "ServerError",
+        "TransportError",
+        "UnprocessableEntityError",
+        "UnsetType",
+        "ValidationProblem",
+        "__version__",
+        "capture_responses",
+        "from_dict",
+        "to_dict",
+    }
+)
+
+
 class TestExports:
     def test_all_is_sorted_and_complete(self) -> None:
         """__all__ is sorted (constants first, as ruff sorts) and every name resolves."""
@@ -20,6 +84,18 @@ class TestExports:
         assert sorted(names, key=lambda n: (not n.isupper(), n)) == list(names)
         for name in names:
             assert hasattr(pracsuite_async, name), name
+
+    def test_all_is_exactly_the_public_surface(self) -> None:
+        """__all__ is pinned: adding or removing a public name is a deliberate, reviewed change."""
+        assert set(pracsuite_async.__all__) == PUBLIC
+
+    def test_internals_are_not_exported(self) -> None:
+        """Pipeline parts (rows, pages, transports, headers, deadlines, feedback) stay private."""
+        internals = {"Endpoint", "FilterField", "RawResponse", "Deadline", "Page", "RateFeedback", "SystemClock",
+                     "SecretHeaders", "Transport", "ClientNamespaces"}
+        assert not internals & set(pracsuite_async.__all__)
+        for name in internals:
+            assert not hasattr(pracsuite_async, name), name
 
     def test_every_public_name_has_a_docstring(self) -> None:
         """Every exported class and function, and every model, is documented."""

@@ -32,8 +32,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from pracsuite_async import OPERATIONS, ClientStats, Endpoint, F, Filter, FilterField, Pager, PracSuiteClient
+from pracsuite_async import OPERATIONS, ClientStats, F, Filter, Pager, PracSuiteClient
 from pracsuite_async import to_dict as unstructure
+from pracsuite_async._endpoints import Endpoint, FilterField
 
 __all__ = [
     "ExportProgress",

@@ -64,7 +64,7 @@ __all__ = [
     "pracsuite_lifespan",
 ]
 
-logger = logging.getLogger("pracsuite_async")
+logger: logging.Logger = logging.getLogger("pracsuite_async")
 
 #: The ``app.state`` attribute holding the app's client.
 STATE_ATTR = "pracsuite_client"
@@ -147,7 +147,7 @@ class CancelOnDisconnectMiddleware:
     """
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.app: ASGIApp = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app in a task, watching ``receive`` for ``http.disconnect``."""

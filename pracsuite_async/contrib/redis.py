@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RECONNECT_AFTER", "RedisRateLimiter"]
 
-logger = logging.getLogger("pracsuite_async.redis")
+logger: logging.Logger = logging.getLogger("pracsuite_async.redis")
 
 #: Seconds between attempts to reach Redis again while pacing locally.
 RECONNECT_AFTER = 5.0
@@ -165,7 +165,9 @@ class RedisRateLimiter:
             self._owned = True
         else:
             self._redis, self._owned = redis, False
-        self.name, self.configured_rate, self.burst = name, rate, burst
+        self.name: str = name
+        self.configured_rate: float | None = rate
+        self.burst: float = burst
         prefix = f"pracsuite:rate:{{{name}}}:"  # one hash slot, so the scripts work on Redis Cluster
         self._keys = {k: prefix + k for k in ("tat", "pause", "rate", "calm", "step")}
         self._clock = clock or SystemClock()
@@ -177,7 +179,7 @@ class RedisRateLimiter:
         self._throttled: Any = self._redis.register_script(_THROTTLED)
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Seconds spent waiting, summed over requests (for progress displays).
-        self.total_wait = 0.0
+        self.total_wait: float = 0.0
 
     def __repr__(self) -> str:
         mode = "adaptive" if self.configured_rate is None else f"rate={self.configured_rate:g}"

@@ -35,9 +35,9 @@ class SimulatorStats:
 
     def reset(self) -> None:
         """Zero every counter, forget arrival times and restart the CPU meter."""
-        self.total = 0
-        self.accepted = 0
-        self.rejected_429 = 0
+        self.total: int = 0
+        self.accepted: int = 0
+        self.rejected_429: int = 0
         self.by_operation: Counter[str] = Counter()
         self.by_status: Counter[int] = Counter()
         self.faults: Counter[str] = Counter()

@@ -47,7 +47,7 @@ class JsonlSink:
     """
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
+        self.directory: Path = Path(directory)
         self._states: dict[tuple[str, str], _State] = {}
 
     def __repr__(self) -> str:

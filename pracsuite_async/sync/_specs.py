@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 import attrs
 
-from pracsuite_async import OPERATIONS, Endpoint
+from pracsuite_async import OPERATIONS
+from pracsuite_async._endpoints import Endpoint
 
 __all__ = ["RESOURCES", "Column", "DeletionFeed", "ResourceSync", "resolve"]
 

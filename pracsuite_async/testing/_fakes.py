@@ -126,7 +126,7 @@ class FakeTransport:
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
         self.requests: list[RecordedRequest] = []
-        self.closed = False
+        self.closed: bool = False
 
     def __repr__(self) -> str:
         return f"FakeTransport(requests={len(self.requests)})"

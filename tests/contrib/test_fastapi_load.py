@@ -17,13 +17,13 @@ from pracsuite_async import (
     AdaptiveRateLimiter,
     CallFinished,
     CallStarted,
-    Deadline,
     Event,
     PracSuiteClient,
-    RateFeedback,
     RateLimitWait,
     RequestSent,
 )
+from pracsuite_async._clock import Deadline
+from pracsuite_async._rate_headers import RateFeedback
 from pracsuite_async.contrib.fastapi import STATE_ATTR, PracSuite, pracsuite_lifespan
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 from pracsuite_async.testing import FakeClock

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pracsuite_async import OPERATIONS, Endpoint, PaginationError, PracSuiteClient
+from pracsuite_async import OPERATIONS, PaginationError, PracSuiteClient
+from pracsuite_async._endpoints import Endpoint
 from pracsuite_async.cli._app import app
 from pracsuite_async.simulator import Simulator
 from tests.integration.conftest import ACCOUNT_KEY, VENDOR_KEY, MakeClient, MakeSim

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pracsuite_async import ConflictError, PracSuiteClient, RawResponse
-from pracsuite_async._transport import AiohttpTransport
+from pracsuite_async import ConflictError, PracSuiteClient
+from pracsuite_async._transport import AiohttpTransport, RawResponse
 from pracsuite_async.simulator import Simulator
 from pracsuite_async.sync import RESOURCES, Checkpoint, SqliteSink, sync
 from tests.sync.conftest import WallClock, dump, make_client, served_appointments
