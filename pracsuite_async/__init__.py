@@ -8,7 +8,7 @@ modules is private. Models live in :mod:`pracsuite_async.models`, the test kit i
 from pracsuite_async._capture import CapturedResponse, Captures, capture_responses
 from pracsuite_async._client import ClientStats, PracSuiteClient, __version__
 from pracsuite_async._clock import Clock
-from pracsuite_async._endpoints import OPERATIONS
+from pracsuite_async._endpoints import OPERATIONS, Endpoint
 from pracsuite_async._errors import (
     APIStatusError,
     AuthenticationError,
@@ -51,7 +51,7 @@ from pracsuite_async._events import (
 )
 from pracsuite_async._filters import F, Filter, RawFilter
 from pracsuite_async._limiter import AdaptiveRateLimiter, AiolimiterAdapter, RateLimiter
-from pracsuite_async._pagination import Pager
+from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._response import from_dict, to_dict
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._scheduler import Priority
@@ -78,6 +78,7 @@ __all__ = [
     "ConnectError",
     "ConnectionLostError",
     "DeadlineExceededError",
+    "Endpoint",
     "Event",
     "EventHook",
     "EventLoopMismatchError",
@@ -85,6 +86,7 @@ __all__ = [
     "LoggingHook",
     "NoAvailabilityError",
     "NotFoundError",
+    "Page",
     "Pager",
     "PaginationError",
     "PermissionDeniedError",

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pracsuite_async import models
+from pracsuite_async import PracSuiteClient, models
 from pracsuite_async._endpoints import OPERATIONS, Endpoint
 from pracsuite_async._pagination import Pager
-from pracsuite_async.resources import NAMESPACES, ClientNamespaces, Resource
+from pracsuite_async.resources import NAMESPACES, Namespace
 from tools.codegen import generate, tables
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
@@ -103,10 +103,10 @@ def _methods() -> list[tuple[Endpoint[object], object]]:
 
 class TestResources:
     def test_namespaces_are_the_client_attributes(self) -> None:
-        """NAMESPACES and ClientNamespaces name the same 29 nouns, each a Resource subclass."""
+        """NAMESPACES and the client's generated attributes name the same 29 nouns, each a Namespace subclass."""
         assert list(NAMESPACES) == list(tables.NAMESPACES)
-        assert set(ClientNamespaces.__annotations__) == set(NAMESPACES)
-        assert all(issubclass(cls, Resource) for cls in NAMESPACES.values())
+        assert all(hasattr(PracSuiteClient, ns) for ns in NAMESPACES)
+        assert all(issubclass(cls, Namespace) for cls in NAMESPACES.values())
 
     @pytest.mark.parametrize(("row", "method"), _methods(), ids=lambda x: getattr(x, "operation_id", ""))
     def test_method_signature_matches_the_row(self, row: Endpoint[object], method: object) -> None:
@@ -152,12 +152,12 @@ class TestResources:
 
 
 def test_mixins_become_extra_bases(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A MIXINS entry imports the helper class and puts it before Resource in the namespace's bases."""
+    """A MIXINS entry imports the helper class and puts it before Namespace in the namespace's bases."""
     from tools.codegen.schema import SpecReader, load_spec
 
     monkeypatch.setitem(tables.MIXINS, "patients", "pracsuite_async.resources._patients:PatientHelpers")
     reader = SpecReader(load_spec())
     text, _ = generate.render_resources(reader, reader.operations())
     assert "from pracsuite_async.resources._patients import PatientHelpers" in text
-    assert "class Patients(PatientHelpers, _base.Resource):" in text
-    assert "class Businesses(_base.Resource):" in text
+    assert "class Patients(PatientHelpers, _base.Namespace):" in text
+    assert "class Businesses(_base.Namespace):" in text

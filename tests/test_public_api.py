@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from pathlib import Path
 
 import pracsuite_async
 from pracsuite_async import OPERATIONS, PracSuiteClient, models
-from pracsuite_async.resources import NAMESPACES, ClientNamespaces, Resource
+from pracsuite_async.resources import NAMESPACES, Namespace
 
 PACKAGE = Path(pracsuite_async.__file__).parent
 
@@ -36,6 +37,7 @@ PUBLIC = frozenset(
         "ConnectError",
         "ConnectionLostError",
         "DeadlineExceededError",
+        "Endpoint",
         "Event",
         "EventHook",
         "EventLoopMismatchError",
@@ -43,6 +45,7 @@ PUBLIC = frozenset(
         "LoggingHook",
         "NoAvailabilityError",
         "NotFoundError",
+        "Page",
         "Pager",
         "PaginationError",
         "PermissionDeniedError",
@@ -91,7 +94,9 @@ class TestExports:
 
     def test_internals_are_not_exported(self) -> None:
         """Pipeline parts (rows, pages, transports, headers, deadlines, feedback) stay private."""
-        internals = {"Endpoint", "FilterField", "RawResponse", "Deadline", "Page", "RateFeedback", "SystemClock",
+        # Endpoint and Page stay public: they are the types of public values (OPERATIONS
+        # rows, the pages Pager.pages() yields), which users annotate.
+        internals = {"FilterField", "RawResponse", "Deadline", "RateFeedback", "SystemClock",
                      "SecretHeaders", "Transport", "ClientNamespaces"}
         assert not internals & set(pracsuite_async.__all__)
         for name in internals:
@@ -131,8 +136,9 @@ class TestResources:
             method = getattr(namespace, endpoint.method_name, None)
             assert method is not None, op_id
             assert inspect.getdoc(method), op_id
-            assert endpoint.namespace in ClientNamespaces.__annotations__, op_id
-        assert issubclass(PracSuiteClient, ClientNamespaces)
+            assert isinstance(getattr(PracSuiteClient, endpoint.namespace), functools.cached_property), op_id
+        # Composition: the client holds its namespaces; it inherits from none of them.
+        assert PracSuiteClient.__mro__ == (PracSuiteClient, object)
 
     def test_methods_are_typed_signature_docstring_and_one_delegating_line(self) -> None:
         """Generated methods only delegate: docstring + `return self._call/_list(CONST, locals())`."""
@@ -159,6 +165,7 @@ class TestResources:
         assert count >= 80
 
     def test_namespaces_are_resources(self) -> None:
-        """Every namespace class derives from Resource."""
+        """Every namespace class derives from Namespace, a name no model shares."""
         for cls in NAMESPACES.values():
-            assert issubclass(cls, Resource)
+            assert issubclass(cls, Namespace)
+        assert not hasattr(models, "Namespace")

@@ -19,6 +19,7 @@ from pracsuite_async import (
     APIStatusError,
     AuthenticationError,
     ConfigurationError,
+    Endpoint,
     Filter,
     PermissionDeniedError,
     PracSuiteClient,
@@ -27,7 +28,6 @@ from pracsuite_async import (
     __version__,
 )
 from pracsuite_async._config import DEFAULT_BASE_URL, ENV_ACCOUNT_KEY, ENV_VENDOR_KEY
-from pracsuite_async._endpoints import Endpoint
 from pracsuite_async.cli._export import (
     CommandLineError,
     ExportProgress,

@@ -1,6 +1,6 @@
 """Resource namespaces: the API nouns that are attributes of :class:`PracSuiteClient`."""
 
-from pracsuite_async.resources._base import Resource
+from pracsuite_async.resources._base import Namespace
 from pracsuite_async.resources._generated import (
     NAMESPACES,
     AppointmentBook,
@@ -12,7 +12,6 @@ from pracsuite_async.resources._generated import (
     Businesses,
     CancellationReasons,
     CancelledAppointments,
-    ClientNamespaces,
     FeeCategories,
     GroupAppointments,
     Invoices,
@@ -46,12 +45,12 @@ __all__ = [
     "Businesses",
     "CancellationReasons",
     "CancelledAppointments",
-    "ClientNamespaces",
     "FeeCategories",
     "GroupAppointments",
     "Invoices",
     "ItemGroups",
     "Items",
+    "Namespace",
     "Notes",
     "PatientAccounts",
     "PatientAttachmentFolders",
@@ -63,7 +62,6 @@ __all__ = [
     "Professions",
     "Pronouns",
     "RescheduleReasons",
-    "Resource",
     "Resources",
     "RuleOuts",
     "Sexes",

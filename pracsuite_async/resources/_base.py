@@ -1,7 +1,7 @@
 """The one generic machinery behind every resource method.
 
 Generated resource methods are a typed signature, a docstring and one line that
-hands ``locals()`` to :meth:`Resource._call` or :meth:`Resource._list`; this module
+hands ``locals()`` to :meth:`Namespace._call` or :meth:`Namespace._list`; this module
 turns that into a validated request, a pipeline call and typed models.
 """
 
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Resource"]
+__all__ = ["Namespace"]
 
 
-class Resource:
+class Namespace:
     """Base of every resource namespace (``client.appointments``, ``client.patients``, ...)."""
 
     __slots__ = ("_client",)

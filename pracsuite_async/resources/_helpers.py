@@ -29,7 +29,7 @@ from pracsuite_async._errors import (
 from pracsuite_async._response import missing_field
 from pracsuite_async._types import UNSET, UnsetType
 from pracsuite_async._wire import build_request
-from pracsuite_async.resources._base import Resource
+from pracsuite_async.resources._base import Namespace
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
@@ -100,7 +100,7 @@ async def _all(aws: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
     return [task.result() for task in tasks]
 
 
-class AvailabilitySearch(Resource):
+class AvailabilitySearch(Namespace):
     """Mixin of ``client.available_appointments``: free slots over any range."""
 
     __slots__ = ()
@@ -192,7 +192,7 @@ def _check_tries(value: object) -> int:
     return value
 
 
-class AppointmentBooking(Resource):
+class AppointmentBooking(Namespace):
     """Mixin of ``client.appointments``: the booking flow as one call."""
 
     __slots__ = ()

@@ -30,8 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from pracsuite_async import F, Filter, PracSuiteClient, RequestValidationError, to_dict
-from pracsuite_async._pagination import Page
+from pracsuite_async import F, Filter, Page, PracSuiteClient, RequestValidationError, to_dict
 from pracsuite_async.sync._sink import Batch, Checkpoint, LeaseHeldError, Row, Sink, WriteCounts
 from pracsuite_async.sync._specs import VOLATILE_FIELDS, ResourceSync, resolve
 

@@ -24,8 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
-from pracsuite_async import OPERATIONS
-from pracsuite_async._endpoints import Endpoint
+from pracsuite_async import OPERATIONS, Endpoint
 
 __all__ = ["RESOURCES", "Column", "DeletionFeed", "ResourceSync", "resolve"]
 
