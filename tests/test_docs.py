@@ -50,7 +50,7 @@ class TestSite:
 
     def test_every_page_is_in_the_nav(self) -> None:
         """Each docs/*.md page is listed in mkdocs.yml's nav, and each nav entry exists."""
-        config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+        config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
         listed = {page for entry in config["nav"] for page in entry.values()}
         assert listed == {page.name for page in PAGES}
 
