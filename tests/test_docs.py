@@ -6,11 +6,13 @@ The rules (programs, snippets with a ready ``client``, file sets run by pytest,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+import pracsuite_async
 from pracsuite_async.simulator import Simulator
 from tests.docs_blocks import (
     ROOT,
@@ -23,6 +25,7 @@ from tests.docs_blocks import (
     run_file_section,
     simulator,
 )
+from tools import docs_hooks
 
 __all__ = ["docs_env", "simulator"]  # fixtures, imported for this module's tests
 
@@ -61,3 +64,23 @@ class TestSite:
         assert len(python) >= 20
         assert all(b in PYTHON or b in in_files for b in python)
         assert sum(b.directive is not None and b.directive[0] == "no-run" for b in BLOCKS) <= 3
+
+    def test_generated_operations_table_lists_every_operation(self) -> None:
+        """The Resources page's generated table has a row per operation, covering all 29 namespaces."""
+        table = docs_hooks.on_page_markdown("<!-- generated: operations -->")
+        rows = table.splitlines()[2:]
+        assert len(rows) == len(pracsuite_async.OPERATIONS) == 80
+        assert len({row.split("|")[1].strip() for row in rows}) == 29
+        assert "<!-- generated: operations -->" in (DOCS / "resources.md").read_text(encoding="utf-8")
+
+    def test_generated_error_tree_names_every_error(self) -> None:
+        """The Errors page's tree, taken from the ``_errors`` docstring, names every public exception."""
+        tree = docs_hooks.on_page_markdown("<!-- generated: errors -->")
+        errors = {name for name in pracsuite_async.__all__ if name.endswith("Error")}
+        assert errors <= set(re.findall(r"\b(\w+Error)\b", tree))
+        assert "<!-- generated: errors -->" in (DOCS / "errors.md").read_text(encoding="utf-8")
+
+    def test_unknown_generated_marker_fails_the_build(self) -> None:
+        """A misspelt marker raises instead of leaving a hole in the page."""
+        with pytest.raises(KeyError):
+            docs_hooks.on_page_markdown("<!-- generated: operation -->")
