@@ -84,3 +84,10 @@ class TestSite:
         """A misspelt marker raises instead of leaving a hole in the page."""
         with pytest.raises(KeyError):
             docs_hooks.on_page_markdown("<!-- generated: operation -->")
+
+    def test_sphinx_roles_render_as_code(self) -> None:
+        """Docstrings' Sphinx roles become code (``~`` keeps the last name) and a ``::`` intro a colon."""
+        html = "<p>See :class:<code>~pracsuite_async.Pager</code> and :mod:<code>pracsuite_async.sync</code>::</p>"
+        assert docs_hooks.on_page_content(html) == (
+            "<p>See <code>Pager</code> and <code>pracsuite_async.sync</code>:</p>"
+        )
