@@ -78,7 +78,7 @@ def _statuses(_: object, attribute: attrs.Attribute[Any], value: object) -> None
 class RetryPolicy:
     """How a failed call is retried; every field is validated (:class:`ConfigurationError`).
 
-    Args:
+    Attributes:
         max_attempts: attempts in all, the first included (1 disables retries).
         backoff_base: first backoff ceiling in seconds; doubles per retry.
         backoff_max: cap of one backoff sleep.
