@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import DeadlineExceededError
@@ -21,6 +22,7 @@ from pracsuite_async._scheduler import Priority
 from pracsuite_async.contrib.redis import BULK_PATIENCE, DECREASE, SEED_RATE, RedisRateLimiter
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 from pracsuite_async.testing import FakeClock
+from tests.contrib.conftest import ServeApp
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -223,6 +225,35 @@ async def test_four_processes_share_the_limit(redis_url: str) -> None:
     achieved = (sent - 1) / span  # the limiter's burst is 1: slots are spaced 1/R from the first
     assert achieved >= 0.95 * rate, achieved
     assert achieved <= 1.05 * rate, achieved
+
+
+@pytest.mark.slow
+async def test_a_429_pause_reaches_every_worker_process(redis_url: str, serve_app: ServeApp) -> None:
+    """After one worker's 429 (Retry-After: 1), no worker process sends again until the pause is nearly over."""
+    arrivals: list[float] = []
+    throttled_at: list[float] = []
+    body = {"appointment_statuses": [{"appointment_status_id": 1, "name": "Booked"}], "total_entries": 1,
+            "links": {"self": "x"}}
+
+    async def handler(request: web.Request) -> web.Response:
+        now = time.time()
+        arrivals.append(now)
+        if len(arrivals) == 10:  # one 429, well into the run
+            throttled_at.append(now)
+            return web.Response(status=429, headers={"Retry-After": "1"})
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/v1/appointment_status", handler)
+    base_url = await serve_app(app)
+    procs = [await _spawn(redis_url, base_url, "pause", "20", 10, 3) for _ in range(3)]
+    outputs = await _results(procs)
+    assert sum(o["throttled"] for o in outputs) == 1
+    [t0] = throttled_at
+    # Slots reserved before the 429 (one per worker at most, 50 ms apart) may still go out.
+    during = [t for t in arrivals if t0 + 0.3 <= t < t0 + 0.9]
+    assert during == [], [round(t - t0, 3) for t in during]
+    assert any(t >= t0 + 0.9 for t in arrivals)  # and sending resumed
 
 
 @pytest.mark.slow
