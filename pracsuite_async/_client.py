@@ -32,6 +32,7 @@ from pracsuite_async._config import (
 )
 from pracsuite_async._errors import ClientClosedError, ConfigurationError, EventLoopMismatchError
 from pracsuite_async._events import EventHook
+from pracsuite_async._limit_memory import LimitMemory, limits_file, remembering_enabled
 from pracsuite_async._limiter import (
     DEFAULT_BURST,
     DEFAULT_SEED_RATE,
@@ -125,6 +126,10 @@ class PracSuiteClient:
         max_response_bytes: largest API response body read (default 32 MiB); a
             larger one raises :class:`~pracsuite_async.ResponseTooLargeError`.
         max_download_bytes: largest attachment download (default 128 MiB).
+        remember_limit: with ``rate_limit=None``, start at the limit learned by an
+            earlier run and remember the one learned now (a small file in the user
+            cache directory, keyed by a hash of the base URL and vendor key; also
+            off when ``$PRACSUITE_REMEMBER_LIMIT=0``).
 
     Every setting is checked here: a bad one raises
     :class:`~pracsuite_async.ConfigurationError` naming it, before any request.
@@ -151,6 +156,7 @@ class PracSuiteClient:
         rng: random.Random | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        remember_limit: bool = True,
     ) -> None:
         vendor = _key(vendor_key, ENV_VENDOR_KEY, "vendor key")
         account = _key(account_key, ENV_ACCOUNT_KEY, "account key")
@@ -178,6 +184,16 @@ class PracSuiteClient:
         retry = retry or RetryPolicy()
         #: The rate limiter every request of this client and its views passes.
         self.limiter: RateLimiter = _make_limiter(rate_limit, burst, clock, retry.max_retry_after)
+        setting: object = remember_limit  # checked like the other settings: callers may pass anything
+        if not isinstance(setting, bool):
+            msg = "remember_limit must be True or False"
+            raise ConfigurationError(msg)
+        self._limit_memory: LimitMemory | None = None
+        limiter = self.limiter
+        if remember_limit and rate_limit is None and isinstance(limiter, AdaptiveRateLimiter) \
+                and remembering_enabled():
+            self._limit_memory = LimitMemory(limits_file(), self.base_url, vendor)
+            self._limit_memory.attach(limiter)
         #: Pages a list walk keeps in flight.
         self.page_window: int = page_window
         self._transport = transport or AiohttpTransport(
@@ -508,6 +524,8 @@ class PracSuiteClient:
                 if not task.cancelled():
                     task.exception()
         await self._transport.aclose()
+        if self._limit_memory is not None and isinstance(self.limiter, AdaptiveRateLimiter):
+            self._limit_memory.flush(self.limiter)
 
     def _ensure_open(self) -> None:
         if self._life.closed:

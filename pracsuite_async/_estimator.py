@@ -200,6 +200,25 @@ class RateEstimator:
         self._ended: list[Segment] | None = None  # closed by a 429, awaiting the decision
         self._rejects, self._decision_due = 0, False
         self._previous: _Episode | None = None
+        #: The rate last held at an estimate or a limit header (what a later run may start at).
+        self.settled: float | None = None
+        #: Called with that rate whenever it is set.
+        self.on_settle: Callable[[float], None] | None = None
+
+    def _settle(self) -> None:
+        self.settled = self._pacer.rate
+        if self.on_settle is not None:
+            self.on_settle(self.settled)
+
+    def resume(self, rate: float, burst: float, now: float) -> None:
+        """Start held at a limit remembered from an earlier run; re-probe after ``REPROBE_AFTER``."""
+        pacer = self._pacer
+        if burst < pacer.burst:  # the server's burst was found smaller than ours
+            self._server_burst = burst
+            pacer.set_burst(burst)
+        pacer.set_rate(rate, now)
+        self.settled = pacer.rate
+        self._hold(now, REPROBE_AFTER)
 
     @property
     def segments(self) -> int:
@@ -230,6 +249,7 @@ class RateEstimator:
         self._hold(now, math.inf)
         self._segments = None  # and the episode model no longer applies
         self._pacer.set_rate(limit, now)
+        self._settle()
 
     def tick(self, now: float) -> None:
         """Timed rules: the decision after a pause, ramp and creep steps, re-probes."""
@@ -311,3 +331,5 @@ class RateEstimator:
         if episode is not None:
             self._previous = episode
         pacer.set_rate(target, now)
+        if estimate is not None:
+            self._settle()

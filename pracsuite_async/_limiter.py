@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pracsuite_async._clock import Clock, Deadline, SystemClock
@@ -144,6 +145,10 @@ class AdaptiveRateLimiter:
         #: Whether a request waited since the last rate change (demand exceeds the rate).
         self.saturated: bool = False
         self._estimator = RateEstimator(self, now)
+        self._estimator.on_settle = self._settled
+        #: Called with (rate, burst) when the estimator settles on a limit (the client
+        #: remembers it between runs, :mod:`pracsuite_async._limit_memory`).
+        self.on_settle: Callable[[float, float], None] | None = None
         #: Counters for progress displays and benchmarks.
         self.throttles: int = 0
         self.total_wait: float = 0.0
@@ -250,6 +255,20 @@ class AdaptiveRateLimiter:
     def _pause(self, until: float) -> None:
         self.paused_until = max(self.paused_until, until)
         self._tat = self.paused_until  # the server's bucket refills meanwhile
+
+    @property
+    def settled(self) -> float | None:
+        """The rate last held at an estimated or announced limit (``None``: none found yet)."""
+        return self._estimator.settled
+
+    def resume(self, rate: float, burst: float) -> None:
+        """Start at a limit learned earlier (a remembered one): held there, not ramped from the seed."""
+        if self.ceiling is None:
+            self._estimator.resume(rate, burst, self._clock.now())
+
+    def _settled(self, rate: float) -> None:
+        if self.on_settle is not None:
+            self.on_settle(rate, self.burst)
 
     def set_rate(self, rate: float, now: float) -> None:
         """Pace at ``rate`` (bounded by the floor and the ceiling) from the next slot on."""

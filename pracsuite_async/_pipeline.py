@@ -72,6 +72,7 @@ class Pipeline:
         self._headers = headers
         #: Decides whose request takes the next rate token (lanes, accounts round-robin).
         self.scheduler = Scheduler()
+        self._lanes = getattr(limiter, "priority_lanes", False) is True
         self._slots = asyncio.Semaphore(max_concurrency)
         self._budget = RetryBudget(retry.budget_ratio, retry.budget_min)
         self._hooks = tuple(hooks)
@@ -191,7 +192,10 @@ class Pipeline:
         try:
             await self._take_slot(budget)
             try:
-                waited = await self.limiter.acquire(budget)
+                if self._lanes:  # a shared limiter that orders lanes across processes too
+                    waited = await self.limiter.acquire(budget, options.priority)  # type: ignore[call-arg]
+                else:
+                    waited = await self.limiter.acquire(budget)
             except BaseException:
                 self._slots.release()
                 raise

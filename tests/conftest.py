@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,9 @@ from pracsuite_async._endpoints import Endpoint
 from pracsuite_async._wire import PreparedRequest
 from pracsuite_async.testing import FakeClock, FakeTransport
 from pracsuite_async.testing._fakes import Handler
+
+# No test reads or writes the user's remembered rate limits; tests of that feature opt in with a tmp dir.
+os.environ["PRACSUITE_REMEMBER_LIMIT"] = "0"
 
 VENDOR_KEY = "vendor-SENTINEL-7f3a9c"
 ACCOUNT_KEY = "account-SENTINEL-91bc44"

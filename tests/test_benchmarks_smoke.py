@@ -26,7 +26,7 @@ EXPECTED = {
     "pagination": ["3 pagination (c)", "3 pagination (a)", "3 pagination (b)"],
     "memory": ["4 memory"],
     "conversion": ["5 conversion"],
-    "shared": ["6 shared budget"],
+    "shared": ["6 shared budget", "1 rate, adaptive, second run (remembered limit)"],
 }
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[-+]?\d+)?( \[.*\])?$")
 

@@ -170,6 +170,39 @@ class TestForAccount:
         # The aggregate never exceeds the vendor limit: at most R + 1 starts in any 1 s window.
         assert max(sum(1 for t in sent if s <= t < s + 1.0) for s in sent) <= rate + 1
 
+    async def test_interactive_calls_go_ahead_of_the_same_clinics_bulk_traffic(self) -> None:
+        """With a bulk view saturating the budget, the same clinic's interactive call waits about one interval."""
+        clock = FakeClock()
+        rate, latency = 10.0, 0.05
+        done: list[float] = []
+
+        async def handler(req: RecordedRequest) -> RawResponse:
+            await clock.sleep(latency)
+            return _ok(req)
+
+        client = PracSuiteClient(VENDOR_KEY, ACCOUNT_KEY, transport=FakeTransport(handler), clock=clock, rate_limit=rate,
+                                 burst=1)
+        bulk = client.with_options(priority="bulk")
+
+        async def bulk_call() -> None:
+            await bulk.appointments.get(7)
+            done.append(clock.now())
+
+        hog = [asyncio.create_task(bulk_call()) for _ in range(100)]
+        await clock.sleep(1.0)  # the bulk queue is long now
+        waits = []
+        for _ in range(10):
+            started = clock.now()
+            await client.appointments.get(7)
+            waits.append(clock.now() - started)
+        bulk_done = len(done)
+        for task in hog:
+            task.cancel()
+        await asyncio.gather(*hog, return_exceptions=True)
+        # Its own slot, after at most the one the bulk turn in progress waits for: <= 2 intervals.
+        assert max(waits) <= 2 / rate + latency + 1e-6, max(waits)
+        assert bulk_done >= 10 + 5  # bulk kept going meanwhile (one turn in BULK_EVERY + 1 at least)
+
 
 class TestRawRequest:
     async def test_request_goes_through_the_pipeline(self) -> None:

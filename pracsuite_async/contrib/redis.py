@@ -8,6 +8,16 @@ pace at the limit, with no clock skew between hosts. A 429 sets a shared pause t
 every worker's next reservation waits out, and in adaptive mode the learned rate
 lives there too, so a worker started later begins at it.
 
+Priority lanes across processes: an ``interactive`` request books the next free slot
+however far ahead it lies, while a ``bulk`` one (``with_options(priority="bulk")``,
+the sync engine's) books only a slot that is due now; otherwise it reserves nothing
+and asks again when the slot is due. So bulk traffic never keeps the schedule booked
+more than one token interval (plus the burst tolerance) past now, and an interactive
+call from any process waits about one interval, however much bulk traffic waits.
+Bulk still progresses: it takes every slot interactive traffic leaves, and after
+:data:`BULK_PATIENCE` refusals in a row a bulk request books like an interactive
+one, so even interactive traffic above the rate cannot starve it.
+
 Install with ``pip install 'pracsuite-async[redis]'``::
 
     limiter = RedisRateLimiter("redis://127.0.0.1:6379/0", name="acme-vendor", rate=10)
@@ -29,11 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 from pracsuite_async._clock import Clock, Deadline, SystemClock
 from pracsuite_async._limiter import AdaptiveRateLimiter, RateFeedback
+from pracsuite_async._scheduler import Priority
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["RECONNECT_AFTER", "RedisRateLimiter"]
+__all__ = ["BULK_PATIENCE", "RECONNECT_AFTER", "RedisRateLimiter"]
 
 logger: logging.Logger = logging.getLogger("pracsuite_async.redis")
 
@@ -49,12 +60,16 @@ DECREASE = 0.85
 INCREASE, CALM, STEP = 1.05, 10.0, 2.0
 #: A pause longer than this is a quota or a hostile header, not pacing: it is clamped here.
 MAX_PAUSE = 120.0
+#: A bulk request told to come back this many times in a row books like an interactive one
+#: (several processes polling for one slot lose to each other a few times per slot won).
+BULK_PATIENCE = 16
 
 # KEYS: tat, pause_until, rate, calm_since, next_step.
 # ARGV: configured rate (0 = adaptive), burst, max wait (-1 = unbounded), seed, floor, ceiling,
-#       increase, calm, step.
-# Returns {wait, reserved tat} as strings (Redis truncates Lua numbers to integers), or
-# {"-1", wait} when the wait exceeds the caller's bound (nothing reserved).
+#       increase, calm, step, bulk lane (1/0).
+# Returns {wait, reserved tat} as strings (Redis truncates Lua numbers to integers),
+# {"-1", wait} when the wait exceeds the caller's bound, or {"-2", wait} when a bulk
+# request's slot is not due yet: ask again then (nothing reserved in either case).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -74,9 +89,6 @@ local bound = tonumber(ARGV[3])
 if bound >= 0 and wait > bound then
   return {'-1', tostring(wait)}
 end
-local reserved = tat + interval
-local ttl = math.ceil((reserved - now) * 1000) + 60000
-redis.call('SET', KEYS[1], tostring(reserved), 'PX', ttl)
 if configured <= 0 and wait > 0 then
   local calm = tonumber(redis.call('GET', KEYS[4]) or '0')
   local due = tonumber(redis.call('GET', KEYS[5]) or '0')
@@ -86,6 +98,12 @@ if configured <= 0 and wait > 0 then
     redis.call('SET', KEYS[5], tostring(now + tonumber(ARGV[9])))
   end
 end
+if tonumber(ARGV[10]) == 1 and wait > 0 then
+  return {'-2', tostring(wait)}
+end
+local reserved = tat + interval
+local ttl = math.ceil((reserved - now) * 1000) + 60000
+redis.call('SET', KEYS[1], tostring(reserved), 'PX', ttl)
 return {tostring(wait), tostring(reserved)}
 """
 
@@ -197,27 +215,41 @@ class RedisRateLimiter:
         value = await self._redis.get(self._keys["rate"])
         return float(value) if value is not None else SEED_RATE
 
-    async def acquire(self, deadline: Deadline) -> float:
-        """Reserve the next shared slot (or a local one while Redis is down) and wait for it."""
-        if self.degraded:
-            return await self._local.acquire(deadline)
-        k = self._keys
-        left = deadline.remaining()
-        args = [
-            self.configured_rate or 0, self.burst, -1 if left is None else left,
-            SEED_RATE, FLOOR_RATE, CEILING_RATE, INCREASE, CALM, STEP,
-        ]
-        try:
-            keys = [k["tat"], k["pause"], k["rate"], k["calm"], k["step"]]
-            wait_s, reserved = await self._reserve(keys=keys, args=args)
-        except Exception as exc:  # noqa: BLE001 - any Redis failure means: pace locally for a while
-            self._fall_back(exc)
-            return await self._local.acquire(deadline)
-        if wait_s == b"-1":
-            deadline.ensure(float(reserved), what="rate-limit wait")  # raises: the wait cannot fit
+    #: Tells the client's pipeline to pass each request's lane to :meth:`acquire`.
+    priority_lanes = True
+
+    async def acquire(self, deadline: Deadline, priority: Priority = "interactive") -> float:
+        """Reserve the next shared slot in ``priority``'s lane (local while Redis is down); wait for it."""
+        waited, refusals = 0.0, 0
+        while True:
+            if self.degraded:
+                return waited + await self._local.acquire(deadline)
+            k = self._keys
+            left = deadline.remaining()
+            bulk = priority == "bulk" and refusals < BULK_PATIENCE
+            args = [
+                self.configured_rate or 0, self.burst, -1 if left is None else left,
+                SEED_RATE, FLOOR_RATE, CEILING_RATE, INCREASE, CALM, STEP, 1 if bulk else 0,
+            ]
+            try:
+                keys = [k["tat"], k["pause"], k["rate"], k["calm"], k["step"]]
+                wait_s, reserved = await self._reserve(keys=keys, args=args)
+            except Exception as exc:  # noqa: BLE001 - any Redis failure means: pace locally for a while
+                self._fall_back(exc)
+                continue
+            if wait_s == b"-1":
+                deadline.ensure(float(reserved), what="rate-limit wait")  # raises: the wait cannot fit
+            if wait_s != b"-2":
+                break
+            refusals += 1  # bulk, and its slot is not due yet: ask again when it is
+            again = float(reserved)
+            deadline.ensure(again, what="rate-limit wait")
+            await self._clock.sleep(again)
+            waited += again
+            self.total_wait += again
         wait = max(0.0, float(wait_s))
         if wait <= 0:
-            return 0.0
+            return waited
         try:
             await self._clock.sleep(wait)
         except asyncio.CancelledError:
@@ -225,7 +257,7 @@ class RedisRateLimiter:
                                       args=[reserved, self.configured_rate or 0, SEED_RATE]))
             raise
         self.total_wait += wait
-        return wait
+        return waited + wait
 
     def feedback(self, signal: RateFeedback) -> None:
         """Share a 429's pause (and, in adaptive mode, a lower rate) with every worker."""

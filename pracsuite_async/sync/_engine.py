@@ -369,12 +369,13 @@ async def sync(
     before = client.stats
     started = time.monotonic()
     results: list[ResourceResult] = []
+    bulk = client.with_options(priority="bulk")  # interactive calls sharing the budget go first
     await sink.open()
     try:
         for row in rows:
             result = ResourceResult(row.name)
             results.append(result)
-            job = _Job(client, sink, account, row, result, overlap, page_size, progress)
+            job = _Job(bulk, sink, account, row, result, overlap, page_size, progress)
             try:
                 async with sink.lease(account, row):
                     await _sync_one(

@@ -1,7 +1,10 @@
-"""One worker process of the shared-budget test: GET pages from the simulator under a Redis budget.
+"""One worker process of the shared-budget tests: GET pages from a server under a Redis budget.
 
-Usage: python -m tests.contrib.redis_worker REDIS_URL BASE_URL NAME RATE REQUESTS START_AT
-Prints one JSON line: requests sent, 429s seen, first and last send times (epoch seconds).
+Usage: python -m tests.contrib.redis_worker REDIS_URL BASE_URL NAME RATE REQUESTS WORKERS
+(``RATE`` is a number or ``adaptive``). The workers of one run meet at a barrier in Redis
+(all ``WORKERS`` of ``NAME`` have imported and connected) before the first request, so a
+slow start on a loaded machine does not spread them out. Prints one JSON line: requests
+sent, 429s seen, first and last send times (epoch seconds), the budget's rate at the end.
 """
 
 from __future__ import annotations
@@ -11,11 +14,24 @@ import json
 import sys
 import time
 
+from redis.asyncio import Redis
+
 from pracsuite_async import PracSuiteClient, RetryPolicy
 from pracsuite_async.contrib.redis import RedisRateLimiter
 
 
-async def main(redis_url: str, base_url: str, name: str, rate: str, requests: str, start_at: str) -> None:
+async def _barrier(redis_url: str, name: str, workers: int) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        key = f"test-barrier:{name}"
+        await redis.incr(key)
+        while int(await redis.get(key) or 0) < workers:
+            await asyncio.sleep(0.01)
+    finally:
+        await redis.aclose()
+
+
+async def main(redis_url: str, base_url: str, name: str, rate: str, requests: str, workers: str) -> None:
     limiter = RedisRateLimiter(redis_url, name=name, rate=float(rate) if rate != "adaptive" else None)
     sent: list[float] = []
     throttled = 0
@@ -28,9 +44,6 @@ async def main(redis_url: str, base_url: str, name: str, rate: str, requests: st
         elif kind == "RateLimited":
             throttled += 1
 
-    delay = float(start_at) - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)
     async with PracSuiteClient(
         "vendor-1", "account-1", base_url=base_url, rate_limit=limiter, event_hooks=[hook],
         retry=RetryPolicy(max_attempts=5),
@@ -38,6 +51,7 @@ async def main(redis_url: str, base_url: str, name: str, rate: str, requests: st
         async def one() -> None:
             await client.appointment_statuses.list().collect()
 
+        await _barrier(redis_url, name, int(workers))
         await asyncio.gather(*(one() for _ in range(int(requests))))
     learned = await limiter.shared_rate()
     await limiter.aclose()
