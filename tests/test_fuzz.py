@@ -69,6 +69,11 @@ def _examples(config: pytest.Config, which: str) -> int:
     return max(1, int(given_n) * DEFAULT_EXAMPLES[which] // DEFAULT_EXAMPLES["decipher"])
 
 
+def _full(config: pytest.Config, which: str) -> bool:
+    """Whether the run is at least the default size, so the coverage of outcomes can be required."""
+    return _examples(config, which) >= DEFAULT_EXAMPLES[which]
+
+
 def _settings(config: pytest.Config, which: str) -> settings:
     return settings(
         max_examples=_examples(config, which),
@@ -375,7 +380,8 @@ def test_decipher_never_raises_and_never_leaks(pytestconfig: pytest.Config) -> N
             assert out.value is not None or endpoint.result is None
 
     run()
-    assert set(seen) >= EXPECTED_OUTCOMES, seen
+    if _full(pytestconfig, "decipher"):
+        assert set(seen) >= EXPECTED_OUTCOMES, seen
 
 
 def test_known_breakage_is_typed() -> None:
@@ -429,7 +435,8 @@ def test_client_turns_every_response_into_a_typed_error_or_a_result(pytestconfig
         asyncio.run(scenario())
 
     run()
-    assert set(seen) >= {"value", "ResponseDecodeError", "APIStatusError", "BadRequestError"}, seen
+    if _full(pytestconfig, "client"):
+        assert set(seen) >= {"value", "ResponseDecodeError", "APIStatusError", "BadRequestError"}, seen
 
 
 def test_oversized_and_real_bytes_over_loopback(pytestconfig: pytest.Config) -> None:
@@ -489,4 +496,5 @@ def test_oversized_and_real_bytes_over_loopback(pytestconfig: pytest.Config) -> 
         asyncio.run(scenario())
 
     run()
-    assert "ResponseTooLargeError" in seen, seen
+    if _full(pytestconfig, "wire"):
+        assert "ResponseTooLargeError" in seen, seen
