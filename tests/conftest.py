@@ -71,3 +71,15 @@ def make_client(clock: FakeClock) -> MakeClient:
         return client, transport
 
     return make
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Knobs for longer runs of the fuzz and the soak (#12); the environment variables work too."""
+    parser.addoption(
+        "--fuzz-examples", type=int, default=None,
+        help="hypothesis examples of the response fuzz (tests/test_fuzz.py); env PRACSUITE_FUZZ_EXAMPLES",
+    )
+    parser.addoption(
+        "--soak-seconds", type=float, default=None,
+        help="seconds of the soak (tests/test_soak.py, default 60); env PRACSUITE_SOAK_SECONDS",
+    )
