@@ -43,6 +43,7 @@ from pracsuite_async.models._base import Model
 __all__ = [
     "CONVERTER",
     "StructureError",
+    "decodes_int",
     "field_names",
     "query_params",
     "structure",
@@ -219,6 +220,18 @@ def _fields(cls: type) -> tuple[_Field, ...]:
 def field_names(cls: type) -> tuple[str, ...]:
     """The attribute names of a model (``extra`` excluded): keyword names of request models."""
     return tuple(f.name for f in _fields(cls))
+
+
+def decodes_int(cls: type, name: str) -> bool:
+    """Whether every decoded ``cls`` holds an ``int`` (never ``None``, never a ``bool``) in ``name``.
+
+    True for a required integer field: the generated hook refuses anything else, so a reader
+    (the Pager's dedupe key) can trust the attribute without checking it per record.
+    """
+    if not _is_model(cls):
+        return False
+    plans = (f for f in _fields(cls) if f.name == name)
+    return any(f.required and f.kind == "plain" and f.inner == (int,) for f in plans)
 
 
 # -- generated hooks ----------------------------------------------------------------------------
