@@ -279,7 +279,7 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
     fields = _fields(cls)
     count, names = len(fields), [f"f{tag}{i}" for i in range(len(fields))]
     keys = _decoded([f.wire for f in fields])
-    ns.update({f"cls{tag}": cls, "extras": _extras, "islice": islice})
+    ns.update({f"cls{tag}": cls, "extras": _extras, "tail": _tail})
     n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())", f"e{tag} = dict({src})"]
     if count:
         ns[f"get{tag}"], ns[f"none{tag}"] = operator.itemgetter(*keys), dict.fromkeys(keys)
@@ -289,7 +289,7 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
             f"{read}(m{tag})",
             f"{n} = len(m{tag})",
             f"if {n} != {count}:",
-            f"    e{tag} = dict(islice(m{tag}.items(), {count}, None))",
+            f"    e{tag} = tail(m{tag}, {n} - {count})",
         ]
         lines = [
             f"if len({src}) < {count}:",
@@ -316,8 +316,23 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
 
 
 def _extras(data: dict[str, Any], none: dict[str, None], count: int) -> dict[str, Any]:
-    """The unknown keys of ``data``, in its order: merged over the ``count`` known keys, they come last."""
-    return dict(islice({**none, **data}.items(), count, None))
+    """The unknown keys of ``data`` (which holds every known key), in its order."""
+    if len(data) == count + 1:
+        # The usual case: one field the spec lacks, which a server adds after the others.
+        # Looking at the last key alone is O(1); a pass over every key costs ~1 µs/record.
+        last = next(reversed(data))
+        if last not in none:
+            return {last: data[last]}
+    return {key: value for key, value in data.items() if key not in none}
+
+
+def _tail(merged: dict[str, Any], unknown: int) -> dict[str, Any]:
+    """The last ``unknown`` entries of ``merged``: a record merged over its known keys, whose
+    unknown keys come after them in the record's order. From the end, not by skipping the
+    known keys: O(unknown) instead of O(known)."""
+    keys = list(islice(reversed(merged), unknown))
+    keys.reverse()
+    return {key: merged[key] for key in keys}
 
 
 def _indent(lines: list[str], depth: int) -> list[str]:
