@@ -274,12 +274,13 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
     there are unknown keys iff the dict is longer (O(1)). Keys absent (a real server's
     record): the dict is merged over ``{key: None, ...}`` in C and read the same way,
     without raising KeyError when the dict is visibly short; the merged length counts the
-    unknown keys. Not a dict: TypeError.
+    unknown keys, which come after the known ones, so the usual single unknown key is the
+    merged dict's last (O(1), not a pass over the known keys). Not a dict: TypeError.
     """
     fields = _fields(cls)
     count, names = len(fields), [f"f{tag}{i}" for i in range(len(fields))]
     keys = _decoded([f.wire for f in fields])
-    ns.update({f"cls{tag}": cls, "extras": _extras, "tail": _tail})
+    ns.update({f"cls{tag}": cls, "extras": _extras, "islice": islice})
     n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())", f"e{tag} = dict({src})"]
     if count:
         ns[f"get{tag}"], ns[f"none{tag}"] = operator.itemgetter(*keys), dict.fromkeys(keys)
@@ -288,8 +289,11 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
             f"m{tag} = {{**none{tag}, **{src}}}",
             f"{read}(m{tag})",
             f"{n} = len(m{tag})",
-            f"if {n} != {count}:",
-            f"    e{tag} = tail(m{tag}, {n} - {count})",
+            f"if {n} == {count + 1}:",  # one unknown key: the last of the merged dict
+            f"    k{tag} = next(reversed(m{tag}))",
+            f"    e{tag} = {{k{tag}: m{tag}[k{tag}]}}",
+            f"elif {n} != {count}:",
+            f"    e{tag} = dict(islice(m{tag}.items(), {count}, None))",
         ]
         lines = [
             f"if len({src}) < {count}:",
@@ -324,15 +328,6 @@ def _extras(data: dict[str, Any], none: dict[str, None], count: int) -> dict[str
         if last not in none:
             return {last: data[last]}
     return {key: value for key, value in data.items() if key not in none}
-
-
-def _tail(merged: dict[str, Any], unknown: int) -> dict[str, Any]:
-    """The last ``unknown`` entries of ``merged``: a record merged over its known keys, whose
-    unknown keys come after them in the record's order. From the end, not by skipping the
-    known keys: O(unknown) instead of O(known)."""
-    keys = list(islice(reversed(merged), unknown))
-    keys.reverse()
-    return {key: merged[key] for key in keys}
 
 
 def _indent(lines: list[str], depth: int) -> list[str]:
