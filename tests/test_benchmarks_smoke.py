@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXPECTED = {
     "rate": ["1 rate, configured", "1 rate, adaptive, 80-page export", "1 rate, adaptive, 400 pages",
              "1 rate, limit drops mid-run", "1 rate, fake clock"],
-    "overhead": ["2 overhead (i)", "2 overhead (ii)"],
+    "overhead": ["2 overhead (i)", "2 overhead (ii)", "2 overhead (iii)"],
     "pagination": ["3 pagination (c)", "3 pagination (a)", "3 pagination (b)"],
     "memory": ["4 memory"],
     "conversion": ["5 conversion"],
