@@ -22,20 +22,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import aiohttp
 
 from benchmarks._harness import REPO, Row, Stat, SuiteConfig, Target
 from benchmarks._servers import ServerProcess, ServerSpec
 from benchmarks.rate import BURST, LATENCY, PAGE_SIZE, RATE, _client, _Control, _walk
+from tests.contrib.redis_server import redis_server
 
 __all__ = ["run"]
 
@@ -60,37 +55,9 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
             return [*shared, *await _second_run(cfg, server.base_url, control)]
 
 
-@contextmanager
-def _redis_server() -> Iterator[str | None]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        yield None
-        return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with tempfile.TemporaryDirectory() as workdir:
-        proc = subprocess.Popen(
-            [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", workdir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                    break
-                except OSError:
-                    time.sleep(0.02)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 async def _shared(cfg: SuiteConfig, base_url: str, control: _Control) -> list[Row]:
     case, per_worker = "6 shared budget", cfg.scale(50, 25)
-    with _redis_server() as redis_url:
+    with redis_server() as redis_url:
         if redis_url is None:
             return [Row(case, "4 processes: aggregate ÷ R", details="skipped: redis-server is not installed",
                         status="skipped")]
