@@ -8,7 +8,10 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from aiohttp import web
+
 ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+WebHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -46,6 +49,25 @@ async def raw_server(handler: ConnectionHandler) -> AsyncIterator[str]:
             writer.transport.abort()
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def web_server(handler: WebHandler) -> AsyncIterator[str]:
+    """Serve ``handler`` for every method and path on 127.0.0.1:<free port>; yield ``http://127.0.0.1:<port>``.
+
+    For hostile replies that are still well-formed HTTP (sizes, chunking, bodies, headers).
+    """
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def refused_url() -> str:

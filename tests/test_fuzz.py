@@ -40,6 +40,7 @@ from pracsuite_async._response import decipher_response
 from pracsuite_async._transport import RawResponse
 from pracsuite_async.testing import FakeClock, FakeTransport
 from tests import strategies
+from tests.hostile import web_server
 
 #: Values the mutations plant; none of them may appear in an error's text.
 MARKER = "PATIENT-Qz7x"
@@ -466,16 +467,9 @@ def test_oversized_and_real_bytes_over_loopback(pytestconfig: pytest.Config) -> 
             return out
 
         async def scenario() -> None:
-            app = web.Application()
-            app.router.add_route("*", "/{tail:.*}", serve)
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            try:
+            async with web_server(serve) as origin:
                 client = PracSuiteClient(
-                    "vendor-key", "account-key", base_url=f"http://127.0.0.1:{port}/v1", rate_limit=1000.0,
+                    "vendor-key", "account-key", base_url=f"{origin}/v1", rate_limit=1000.0,
                     retry=RetryPolicy(max_attempts=1), max_response_bytes=2_048,
                 )
                 async with client:
@@ -485,8 +479,6 @@ def test_oversized_and_real_bytes_over_loopback(pytestconfig: pytest.Config) -> 
                         failure = exc
                     else:
                         failure = None
-            finally:
-                await runner.cleanup()
             seen[type(failure).__name__ if failure else "value"] += 1
             if failure is not None:
                 assert_safe(failure)

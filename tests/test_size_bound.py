@@ -16,7 +16,7 @@ from aiohttp import web
 
 from pracsuite_async import PracSuiteClient, ResponseTooLargeError, RetryPolicy
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY
-from tests.hostile import raw_server, read_request
+from tests.hostile import raw_server, read_request, web_server
 
 LIMIT = 4096
 
@@ -52,17 +52,8 @@ async def _web(handler: Any) -> AsyncIterator[tuple[str, list[str]]]:
         response: web.StreamResponse = await handler(request)
         return response
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", counted)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with web_server(counted) as origin:
+        yield origin, seen
 
 
 def _json_of_size(size: int) -> bytes:
