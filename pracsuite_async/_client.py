@@ -48,7 +48,8 @@ from pracsuite_async._redact import Secret, SecretHeaders, redact_url, split_cre
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._scheduler import Priority
 from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
-from pracsuite_async._wire import is_seconds, raw_request
+from pracsuite_async._types import is_seconds
+from pracsuite_async._wire import raw_request
 from pracsuite_async.resources import NAMESPACES
 
 if TYPE_CHECKING:

@@ -7,11 +7,11 @@ tests substitute :class:`pracsuite_async.testing.FakeClock` and never sleep.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from typing import Protocol, runtime_checkable
 
 from pracsuite_async._errors import DeadlineExceededError, RequestTypeError, RequestValidationError
+from pracsuite_async._types import is_seconds
 
 
 @runtime_checkable
@@ -56,7 +56,7 @@ def check_deadline(value: object, name: str = "deadline") -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         rule = "must be a number of seconds or None"
         raise RequestTypeError(name, rule)
-    if not (math.isfinite(value) and value > 0):
+    if not is_seconds(value):
         rule = "must be a finite positive number of seconds"
         raise RequestValidationError(name, rule)
     return float(value)

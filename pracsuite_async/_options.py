@@ -9,7 +9,6 @@ arguments override them for one call. ``None`` always means "use the default".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ import attrs
 from pracsuite_async._errors import ConfigurationError, RequestValidationError
 from pracsuite_async._redact import SecretHeaders
 from pracsuite_async._scheduler import LANES, Priority
+from pracsuite_async._types import is_seconds
 
 __all__ = ["DEFAULT_CALL_OPTIONS", "PROTECTED_HEADERS", "CallOptions", "check_options"]
 
@@ -69,11 +69,10 @@ DEFAULT_CALL_OPTIONS = CallOptions()
 def _positive_seconds(name: str, value: object) -> float | None:
     if value is None:
         return None
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not (math.isfinite(value) and value > 0)):
+    if not is_seconds(value):
         msg = f"{name} must be a positive number of seconds or None"
         raise ValueError(msg)
-    return float(value)
+    return float(value)  # type: ignore[arg-type]  # is_seconds checked it is a number
 
 
 def _pairs(name: str, value: object) -> tuple[tuple[str, str], ...] | None:

@@ -8,6 +8,7 @@ such as ``accepted_privacy_policy``).
 from __future__ import annotations
 
 import enum
+import math
 from typing import Final, Literal, TypeAlias
 
 
@@ -28,3 +29,13 @@ UNSET: Final = UnsetType.UNSET
 HTTPMethod: TypeAlias = Literal["GET", "POST", "PATCH", "PUT", "DELETE"]
 JSON: TypeAlias = "dict[str, JSON] | list[JSON] | str | int | float | bool | None"
 QueryParams: TypeAlias = "list[tuple[str, str]]"
+
+
+def is_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite positive number of seconds (a ``bool`` is not).
+
+    The one rule for every ``deadline``/``timeout`` setting and per-call option.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value > 0

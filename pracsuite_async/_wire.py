@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import json as _json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +24,6 @@ __all__ = [
     "PreparedRequest",
     "build_request",
     "check_call_options",
-    "is_seconds",
     "raw_request",
 ]
 
@@ -91,16 +89,6 @@ def build_request(
         payload = _converter.unstructure(_model(endpoint.body, args))
         body = json.dumps(payload, separators=(",", ":")).encode()
     return PreparedRequest(endpoint, endpoint.method, path, params, body)
-
-
-def is_seconds(value: object) -> bool:
-    """Whether ``value`` is a finite positive number of seconds (a ``bool`` is not)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 _RAW_METHODS: tuple[HTTPMethod, ...] = ("GET", "POST", "PATCH", "PUT", "DELETE")
