@@ -22,14 +22,14 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
 
 import attrs
 
 from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import PaginationError, RequestTypeError, RequestValidationError
 
-__all__ = ["DEFAULT_MAX_PAGES", "Page", "PageFetcher", "Pager", "walk_deadline"]
+__all__ = ["DEFAULT_MAX_PAGES", "Page", "PageFetcher", "PageLoader", "Pager", "walk_deadline"]
 
 T = TypeVar("T")
 
@@ -57,8 +57,17 @@ class Page(Generic[T]):
     has_next: bool
 
 
-#: ``fetch(page_number, page_size)`` returning that page; HTTP, retries and pacing live in it.
-PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T]]]
+class PageLoader(Protocol[T]):
+    """A fetched page whose records are built at its turn: what a fetcher may return instead of a Page."""
+
+    async def load(self) -> Page[T]:
+        """The page; may raise the error its response means (or re-fetch it)."""
+        ...
+
+
+#: ``fetch(page_number, page_size)`` returning that page (or a :class:`PageLoader` for it);
+#: HTTP, retries and pacing live in it.
+PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T] | PageLoader[T]]]
 
 # Set inside each fetch task (a task runs in its own copy of the context), so a
 # fetcher reads the deadline of the walk that started it, even with walks of one
@@ -263,9 +272,13 @@ class Pager(Generic[T]):
             async for page in pages:
                 # Counted per page (the one being iterated included): progress displays
                 # need no per-item precision, and the hot loop stays a bare yield.
-                self.items_yielded += len(page.items)
-                for item in page.items:
+                items = page.items
+                self.items_yielded += len(items)
+                del page
+                for item in items:
                     yield item
+                # Let go before the next page is built: a walk keeps one page alive, not two.
+                del items
 
     async def _walk(self, *, count_items: bool) -> AsyncGenerator[Page[T], None]:
         self.pages_fetched = self.items_yielded = 0
@@ -288,6 +301,7 @@ class Pager(Generic[T]):
                 if run.deadline is not None:
                     run.deadline.ensure(what="list walk")
                 yield page
+                del page  # before the next page is built: one page alive, not two
                 if self._ordered:
                     # The caller asked for more, so every item of this page was handed out.
                     self.resume_page = number + 1
@@ -320,9 +334,9 @@ class _Run(Generic[T]):
     def __init__(self, pager: Pager[T]) -> None:
         self.pager = pager
         self.deadline = pager._deadline() if pager._deadline is not None else None
-        self.tasks: dict[int, asyncio.Task[Page[T]]] = {}
+        self.tasks: dict[int, asyncio.Task[Page[T] | PageLoader[T]]] = {}
         # Cancelled because they fell past the end; awaited on close, counted in the window.
-        self.dropped: list[asyncio.Task[Page[T]]] = []
+        self.dropped: list[asyncio.Task[Page[T] | PageLoader[T]]] = []
         first = pager._start_page
         self.next_start = first  # the next page number to fetch
         self.next_yield = first  # ordered mode: the page whose turn it is
@@ -377,15 +391,15 @@ class _Run(Generic[T]):
             msg = "the server reports more pages than max_pages allows; raise it or resume with start_page"
             raise PaginationError(msg, page=int(self.last_allowed) + 1)
 
-    async def _fetch(self, number: int) -> Page[T]:
+    async def _fetch(self, number: int) -> Page[T] | PageLoader[T]:
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
         _WALK_DEADLINE.set(self.deadline)
         return await self.pager._fetch(number, self.pager._page_size)
 
-    def _fetched(self, task: asyncio.Task[Page[T]]) -> None:
+    def _fetched(self, task: asyncio.Task[Page[T] | PageLoader[T]]) -> None:
         # Only counts. A failure is re-raised by task.result() when its page is due; a
         # dropped page's task gets cancel(), which also marks its exception retrieved.
-        if not _failed(task):
+        if not _failed(task) and isinstance(task.result(), Page):
             self.pager.pages_fetched += 1
 
     async def next_page(self) -> tuple[int, Page[T]]:
@@ -405,7 +419,12 @@ class _Run(Generic[T]):
             number = min(finished, key=lambda pair: _failed(pair[1]))[0]
         task = self.tasks.pop(number)
         self.next_yield = number + 1
-        return number, task.result()
+        page = task.result()
+        if not isinstance(page, Page):
+            # Built now, at its turn: a page's records live only while the caller has it.
+            page = await page.load()
+            self.pager.pages_fetched += 1
+        return number, page
 
     def absorb(self, number: int, page: Page[T]) -> None:
         """Update the plan from a page's ``total_entries``, ``links.next`` and length."""

@@ -141,12 +141,37 @@ class Pipeline:
         try:
             return await self._attempt(req, budget, 1, options)
         except PracSuiteError as exc:
-            run = RetryRun(
-                self.retry, exc, idempotent=safe, budget=self._budget, deadline=budget, rng=self._rng,
-                max_retries=options.max_retries,
-            )
-            if not run.admits():
-                raise
+            return await self._recover(req, exc, budget, idempotent=safe, options=options)
+
+    async def recover(
+        self,
+        req: PreparedRequest,
+        error: PracSuiteError,
+        *,
+        deadline: Deadline | None,
+        options: CallOptions = DEFAULT_CALL_OPTIONS,
+    ) -> Any:
+        """Go on with a call whose first attempt's answer failed later, when it was read.
+
+        A page the pager reads at its turn (an ``UnreadPage``) can turn out truncated; it
+        gets the retries it would have had if it had been read on arrival.
+        """
+        seconds = options.deadline if deadline is None else deadline
+        budget = self.budget(seconds, method=req.method, path=req.path)
+        return await self._recover(
+            req, error, budget, idempotent=req.endpoint.idempotent, options=options
+        )
+
+    async def _recover(
+        self, req: PreparedRequest, error: PracSuiteError, budget: Deadline, *, idempotent: bool,
+        options: CallOptions,
+    ) -> Any:
+        run = RetryRun(
+            self.retry, error, idempotent=idempotent, budget=self._budget, deadline=budget, rng=self._rng,
+            max_retries=options.max_retries,
+        )
+        if not run.admits():
+            raise error
         return await self._retry_loop(req, budget, run, options)
 
     async def _retry_loop(
@@ -265,7 +290,7 @@ class Pipeline:
             )
         out = decipher_response(
             endpoint, status, resp.headers, resp.body, method=req.method, path=req.path,
-            wall_now=self.clock.wall(),
+            wall_now=self.clock.wall(), defer_page=req.defer_page,
         )
         if out.feedback is not None:
             self._feedback(req, out.feedback)

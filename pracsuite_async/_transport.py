@@ -283,8 +283,13 @@ async def _read_bounded(resp: aiohttp.ClientResponse, limit: int, method: str, p
     ones) are counted as they arrive, so at most ``limit`` plus one chunk is held.
     """
     length = resp.content_length
-    if length is not None and length > limit:
-        raise ResponseTooLargeError(method=method, path=path, limit=limit)
+    if length is not None:
+        if length > limit:
+            raise ResponseTooLargeError(method=method, path=path, limit=limit)
+        if not resp.headers.get("Content-Encoding"):
+            # aiohttp reads exactly Content-Length bytes of an unencoded body (more is a
+            # protocol error), so the bound holds; its own read joins the chunks once.
+            return await resp.read()
     buffer = bytearray()
     while chunk := await resp.content.read(_READ_CHUNK):
         buffer += chunk

@@ -37,6 +37,8 @@ class PreparedRequest:
     path: str
     params: QueryParams
     body: bytes | None
+    #: A paginated list's 2xx body is left unread (an ``UnreadPage``) for the pager to read at its turn.
+    defer_page: bool = False
 
 
 def _path_value(name: str, value: object) -> str:
@@ -59,6 +61,7 @@ def build_request(
     *,
     page: int | None = None,
     page_size: int | None = None,
+    defer_page: bool = False,
 ) -> PreparedRequest:
     """Validate ``args`` against the endpoint and build the request; raises before sending."""
     check_call_options(args)
@@ -88,7 +91,7 @@ def build_request(
     if endpoint.body is not None:
         payload = _converter.unstructure(_model(endpoint.body, args))
         body = json.dumps(payload, separators=(",", ":")).encode()
-    return PreparedRequest(endpoint, endpoint.method, path, params, body)
+    return PreparedRequest(endpoint, endpoint.method, path, params, body, defer_page)
 
 
 _RAW_METHODS: tuple[HTTPMethod, ...] = ("GET", "POST", "PATCH", "PUT", "DELETE")

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+import attrs
 
 from pracsuite_async._clock import Deadline, check_deadline
 from pracsuite_async._converter import decodes_int
 from pracsuite_async._endpoints import Endpoint
+from pracsuite_async._errors import PracSuiteError
+from pracsuite_async._options import CallOptions
 from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Page, Pager, walk_deadline
-from pracsuite_async._response import ListBody
-from pracsuite_async._wire import build_request
+from pracsuite_async._response import ListBody, UnreadPage
+from pracsuite_async._wire import PreparedRequest, build_request
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
@@ -75,16 +79,13 @@ class Namespace:
                 return given  # part of a larger operation: shared, never restarted
             return pipeline.budget(seconds, method=first.method, path=first.path)
 
-        async def fetch(number: int, size: int) -> Page[T]:
+        async def fetch(number: int, size: int) -> _UnreadPage[T]:
             client._ensure_usable()
-            req = build_request(endpoint, args, page=number, page_size=size)
+            req = build_request(endpoint, args, page=number, page_size=size, defer_page=True)
+            deadline = walk_deadline()
             with client._owned_task():
-                body: ListBody[T] = await pipeline.call(
-                    req, deadline=walk_deadline(), idempotent=None, options=options
-                )
-            # A malformed total (-5, true, "3") arrives as None: the Pager then follows
-            # links.next instead of truncating the walk.
-            return Page(number, body.items, body.total_entries, body.has_next)
+                unread = await pipeline.call(req, deadline=deadline, idempotent=None, options=options)
+            return _UnreadPage(number, unread, client, req, deadline, options)
 
         return Pager(
             fetch,
@@ -97,6 +98,32 @@ class Namespace:
             max_pages=cast("int | None", args.get("max_pages", DEFAULT_MAX_PAGES)),
             deadline=start if given is not None else None,
         )
+
+
+@attrs.frozen(slots=True)
+class _UnreadPage(Generic[T]):
+    """A fetched page, read (decoded) at its turn in the walk: see :class:`UnreadPage`."""
+
+    number: int
+    unread: UnreadPage
+    client: PracSuiteClient
+    req: PreparedRequest
+    deadline: Deadline | None
+    options: CallOptions
+
+    async def load(self) -> Page[T]:
+        try:
+            body: ListBody[T] = self.unread.read()
+        except PracSuiteError as exc:
+            # A body that fails only when read (a truncated page) gets the retries it
+            # would have had if it had been read on arrival.
+            self.client._ensure_usable()
+            req = attrs.evolve(self.req, defer_page=False)
+            pipeline = self.client._pipeline  # the client's own machinery
+            body = await pipeline.recover(req, exc, deadline=self.deadline, options=self.options)
+        # A malformed total (-5, true, "3") arrives as None: the Pager then follows
+        # links.next instead of truncating the walk.
+        return Page(self.number, body.items, body.total_entries, body.has_next)
 
 
 def _id_key(endpoint: Endpoint[Any]) -> Callable[[Any], int | None] | None:

@@ -1,0 +1,109 @@
+"""A list walk builds each page's models at its turn, not when the page arrives (#9, GC pressure).
+
+Pages fetched ahead are held as bytes; a body that only fails when read still gets its retries, and a
+page whose records do not decode fails at its turn, after every earlier page. Against a loopback server
+written here, so the page bodies can be broken at will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from pracsuite_async import PracSuiteClient, ResponseDecodeError, RetryPolicy
+from pracsuite_async.models import Appointment
+from tests.hostile import web_server
+
+PAGES, SIZE = 6, 10
+FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base=0.0, backoff_max=0.0)
+
+
+def page_body(number: int) -> bytes:
+    """Page ``number`` of ``PAGES`` full pages of minimal appointments."""
+    first = (number - 1) * SIZE + 1
+    rows = [{"appointment_id": i, "client_id": 7} for i in range(first, first + SIZE)]
+    links = {"self": f"/appointment?page={number}"}
+    if number < PAGES:
+        links["next"] = f"/appointment?page={number + 1}"
+    return json.dumps({"appointments": rows, "total_entries": PAGES * SIZE, "links": links}).encode()
+
+
+def live_appointments() -> int:
+    """How many ``Appointment`` objects exist right now."""
+    return sum(1 for obj in gc.get_objects() if type(obj) is Appointment)
+
+
+async def test_pages_fetched_ahead_hold_no_models() -> None:
+    """While the caller is on page 1 with five pages fetched ahead, only page 1's records exist as models."""
+    served: Counter[int] = Counter()
+
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.query["page"])
+        served[number] += 1
+        return web.Response(body=page_body(number), content_type="application/json")
+
+    async with web_server(handler) as url:
+        client = PracSuiteClient("vendor", "account", base_url=url + "/v1", rate_limit=10_000.0, page_window=PAGES)
+        async with client, client.appointments.list(page_size=SIZE) as items:
+            before = live_appointments()
+            first = await anext(items)
+            while sum(served.values()) < PAGES:  # the window fetches every page while we hold page 1
+                await asyncio.sleep(0)  # loop turns only, no clock involved
+            for _ in range(20):  # and lets every fetch finish reading its response
+                await asyncio.sleep(0)
+            assert live_appointments() - before == SIZE, "only the page being iterated is built"
+            rest = [item async for item in items]
+        assert [a.appointment_id for a in [first, *rest]] == list(range(1, PAGES * SIZE + 1))
+
+
+async def test_truncated_page_read_late_is_retried() -> None:
+    """A page whose body is cut short (found when its turn comes) is fetched again; nothing lost or doubled."""
+    served: Counter[int] = Counter()
+
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.query["page"])
+        served[number] += 1
+        body = page_body(number)
+        if number == 3 and served[number] == 1:
+            body = body[: len(body) // 2]  # well-formed HTTP, truncated JSON
+        return web.Response(body=body, content_type="application/json")
+
+    async with web_server(handler) as url:
+        client = PracSuiteClient("vendor", "account", base_url=url + "/v1", rate_limit=10_000.0, retry=FAST_RETRY)
+        async with client:
+            ids = [a.appointment_id async for a in client.appointments.list(page_size=SIZE)]
+            assert ids == list(range(1, PAGES * SIZE + 1))
+            assert served[3] == 2
+            assert client.stats.retries == 1
+
+
+async def test_page_that_does_not_decode_fails_at_its_turn() -> None:
+    """Records of page 4 with a string id: pages 1-3 arrive whole, then a ResponseDecodeError naming the path."""
+    served: Counter[int] = Counter()
+
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.query["page"])
+        served[number] += 1
+        data: dict[str, Any] = json.loads(page_body(number))
+        if number == 4:
+            data["appointments"][2]["appointment_id"] = "not-an-int"
+        return web.json_response(data)
+
+    async with web_server(handler) as url:
+        client = PracSuiteClient("vendor", "account", base_url=url + "/v1", rate_limit=10_000.0, retry=FAST_RETRY)
+        async with client:
+            got: list[int] = []
+            try:
+                async for appointment in client.appointments.list(page_size=SIZE):
+                    got.append(appointment.appointment_id)
+            except ResponseDecodeError as exc:
+                assert any("$.appointments[2].appointment_id" in p for p in exc.problems), exc.problems
+            else:
+                raise AssertionError("the bad page was not reported")
+            assert got == list(range(1, 3 * SIZE + 1))
+            assert served[4] == 1, "a record that does not fit the model is not retried"
