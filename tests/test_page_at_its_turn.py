@@ -99,9 +99,13 @@ async def test_page_that_does_not_decode_fails_at_its_turn() -> None:
         client = PracSuiteClient("vendor", "account", base_url=url + "/v1", rate_limit=10_000.0, retry=FAST_RETRY)
         async with client:
             got: list[int] = []
-            with pytest.raises(ResponseDecodeError) as caught:
+
+            async def walk() -> None:
                 async for appointment in client.appointments.list(page_size=SIZE):
                     got.append(appointment.appointment_id)
+
+            with pytest.raises(ResponseDecodeError) as caught:
+                await walk()
             assert any("$.appointments[2].appointment_id" in p for p in caught.value.problems)
             assert got == list(range(1, 3 * SIZE + 1))
             assert served[4] == 1, "a record that does not fit the model is not retried"
