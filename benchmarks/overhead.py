@@ -1,7 +1,8 @@
 """Case 2: what the client costs per request over raw aiohttp, with nothing else in the way.
 
-No rate limit, 64 concurrent requests, 5,000 GETs of a 50-record appointment page
-from the bare page server (pre-encoded bodies, so the server is not the bottleneck).
+No rate limit, 64 (and, for the full client, also 16) concurrent requests, 5,000 GETs
+of a 50-record appointment page from the bare page server (pre-encoded bodies, so the
+server is not the bottleneck).
 
 * (i) the full client: one ``client.appointments.list(page_size=50)`` walk with a
   64-page window (limiter, retry policy, pagination, attrs models) against 64
@@ -22,6 +23,7 @@ and (iii) run once, on spec-exact pages.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -53,31 +55,53 @@ KEYS = {"x-api-key": "sim-vendor-key", "A-api-key": "sim-account-key", "Accept":
 NO_LIMIT = 1e6
 
 
-async def _fan_out(count: int, request: Callable[[int], Awaitable[object]]) -> None:
+#: In-flight counts the full-client row is reported at (issue #9: 16 and 64).
+IN_FLIGHT = (64, 16)
+
+
+async def _fan_out(count: int, request: Callable[[int], Awaitable[object]], tasks: int = TASKS) -> None:
     pages = iter(range(1, count + 1))
 
     async def worker() -> None:
         for page in pages:  # the shared iterator hands each page to exactly one task
             await request(page)
 
-    await asyncio.gather(*(worker() for _ in range(TASKS)))
+    await asyncio.gather(*(worker() for _ in range(tasks)))
+
+
+class _GCCount:
+    """Collections per generation while it is on (``gc.callbacks``); reads, never tunes, the collector."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            self.counts[info["generation"]] += 1
+
+    def __enter__(self) -> _GCCount:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 def run(cfg: SuiteConfig) -> list[Row]:
-    """Measure both ratios; one server per record shape for all its rounds."""
-    return [row for shape in SHAPES for row in asyncio.run(_run(cfg, shape))]
+    """Measure the ratios; one server per record shape and in-flight count for all its rounds."""
+    return [row for shape in SHAPES for tasks in IN_FLIGHT for row in asyncio.run(_run(cfg, shape, tasks))]
 
 
-async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
+async def _run(cfg: SuiteConfig, shape: str, tasks: int) -> list[Row]:
     count = cfg.scale(5000, 250)
-    with_pipeline = shape == SHAPES[0]
+    with_pipeline = shape == SHAPES[0] and tasks == TASKS
     spec = ServerSpec("pages", total=count * PAGE_SIZE, core=cfg.server_core, shape=shape)
     with ServerProcess(spec) as server:
         url = f"{server.base_url}/appointment"
         session = aiohttp.ClientSession()
         client = PracSuiteClient(
             "sim-vendor-key", "sim-account-key", base_url=server.base_url,
-            rate_limit=NO_LIMIT, max_concurrency=TASKS, page_window=TASKS,
+            rate_limit=NO_LIMIT, max_concurrency=tasks, page_window=tasks,
         )
         # Case (ii) measures the pipeline without the models: the same row without a result model.
         endpoint = OPERATIONS["listAppointments"]
@@ -92,7 +116,7 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
                     await decode(resp)
 
             meter = Meter(server.cpu_seconds)
-            await _fan_out(n, get)
+            await _fan_out(n, get, tasks)
             return meter.stop(n)
 
         async def as_json(resp: aiohttp.ClientResponse) -> object:
@@ -101,12 +125,17 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
         async def as_orjson(resp: aiohttp.ClientResponse) -> object:
             return orjson.loads(await resp.read())
 
+        gc_counts: dict[str, list[int]] = {}
+
         async def full_client(n: int) -> Sample:
             meter = Meter(server.cpu_seconds)
             records = 0
-            async for page in client.appointments.list(page_size=PAGE_SIZE, max_items=n * PAGE_SIZE).pages():
-                records += len(page.items)
+            walk = client.appointments.list(page_size=PAGE_SIZE, max_items=n * PAGE_SIZE)
+            with _GCCount() as collections:
+                async for page in walk.pages():
+                    records += len(page.items)
             sample = meter.stop(n)
+            gc_counts["full"] = collections.counts
             # Every record arrived as a model: the walk did the whole job.
             assert records == n * PAGE_SIZE, records
             return sample
@@ -131,8 +160,10 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
                 records += len(body.items)
 
             meter = Meter(server.cpu_seconds)
-            await _fan_out(n, get)
+            with _GCCount() as collections:
+                await _fan_out(n, get)
             sample = meter.stop(n)
+            gc_counts["fan_out"] = collections.counts
             assert records == n * PAGE_SIZE, records
             return sample
 
@@ -161,14 +192,15 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
         cpu, cpu_ref = Stat(tuple(s.cpu_us for s in ours)).median, Stat(tuple(s.cpu_us for s in base)).median
         cpu_ratio = Stat(tuple(b.cpu / o.cpu for o, b in zip(ours, base, strict=True)))
         return (
-            f"{count} GETs, {TASKS} in flight ({what}); req/s {med:,.0f} vs {ref:,.0f}; "
+            f"{count} GETs, {tasks} in flight ({what}); req/s {med:,.0f} vs {ref:,.0f}; "
             f"client CPU/req {cpu:.0f} µs vs {cpu_ref:.0f} µs, CPU ratio baseline ÷ ours {cpu_ratio}"
         )
 
     full, base_i = results["full"], results["raw_json"]
     rows = [
         Row(
-            "2 overhead (i)", f"full client ÷ aiohttp + resp.json(), req/s, {shape} records",
+            "2 overhead (i)",
+            f"full client ÷ aiohttp + resp.json(), req/s, {shape} records, {tasks} in flight",
             ratio_stat(full, base_i), Target(">=", 1.0 if shape == "exact" else 0.8),
             detail(full, base_i, "list() walk, models vs dicts"), max_share(full, base_i),
         ),
@@ -189,7 +221,13 @@ async def _run(cfg: SuiteConfig, shape: str) -> list[Row]:
             "2 overhead (iii)", "ordered Pager ÷ worker fan-out, client CPU per page",
             cpu_pages, Target("<=", 1.15),
             f"wall ratio fan-out ÷ Pager {ratio_stat(full, fan)}; "
-            + detail(full, fan, "list() walk vs Pipeline.call"),
+            + detail(full, fan, "list() walk vs Pipeline.call")
+            + f"; GC collections (gen 0/1/2) in the last round: Pager {_gens(gc_counts['full'])}, "
+            f"fan-out {_gens(gc_counts['fan_out'])}",
             max_share(full, fan),
         ),
     ]
+
+
+def _gens(counts: list[int]) -> str:
+    return "/".join(map(str, counts))
