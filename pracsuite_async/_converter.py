@@ -29,7 +29,6 @@ import linecache
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
-from itertools import islice
 from types import UnionType
 from typing import Any, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
@@ -272,32 +271,46 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
 
     Every known key there (a spec-exact record): one itemgetter call reads them all, and
     there are unknown keys iff the dict is longer (O(1)). Keys absent (a real server's
-    record): the dict is merged over ``{key: None, ...}`` in C and read the same way,
-    without raising KeyError when the dict is visibly short; the merged length counts the
-    unknown keys, which come after the known ones, so the usual single unknown key is the
-    merged dict's last (O(1), not a pass over the known keys). Not a dict: TypeError.
+    record, which leaves out empty fields): a copy of the dict gets ``None`` for the keys
+    absent from earlier records (``guess``, learnt when a read misses) and is read the
+    same way, ~30 % cheaper than merging it over ``{key: None, ...}``, which remains the
+    fallback. The usual single unknown key is the record's last (O(1), not a pass over
+    the known keys). Not a dict: AttributeError or TypeError.
     """
     fields = _fields(cls)
     count, names = len(fields), [f"f{tag}{i}" for i in range(len(fields))]
     keys = _decoded([f.wire for f in fields])
-    ns.update({f"cls{tag}": cls, "extras": _extras, "islice": islice})
+    ns.update({f"cls{tag}": cls, "unknown": _unknown, "learn": _learn})
     n, lines = f"n{tag}", [f"n{tag} = len({src}.keys())", f"e{tag} = dict({src})"]
     if count:
         ns[f"get{tag}"], ns[f"none{tag}"] = operator.itemgetter(*keys), dict.fromkeys(keys)
+        ns[f"guess{tag}"] = []
         read = f"{', '.join(names)} = get{tag}"  # one key: itemgetter returns the value itself
         merged = [
             f"m{tag} = {{**none{tag}, **{src}}}",
             f"{read}(m{tag})",
             f"{n} = len(m{tag})",
-            f"if {n} == {count + 1}:",  # one unknown key: the last of the merged dict
-            f"    k{tag} = next(reversed(m{tag}))",
-            f"    e{tag} = {{k{tag}: m{tag}[k{tag}]}}",
-            f"elif {n} != {count}:",
-            f"    e{tag} = dict(islice(m{tag}.items(), {count}, None))",
+            f"if {n} != {count}:",
+            f"    e{tag} = unknown({src}, none{tag}, {n} - {count})",
+        ]
+        guessed = [
+            f"m{tag} = {src}.copy()",
+            f"for k{tag} in guess{tag}:",
+            f"    if k{tag} not in m{tag}:",
+            f"        m{tag}[k{tag}] = None",
+            "try:",
+            f"    {read}(m{tag})",
+            "except KeyError:",
+            f"    learn({src}, none{tag}, guess{tag})",
+            *_indent(merged, 4),
+            "else:",
+            f"    {n} = len(m{tag})",
+            f"    if {n} != {count}:",
+            f"        e{tag} = unknown({src}, none{tag}, {n} - {count})",
         ]
         lines = [
             f"if len({src}) < {count}:",
-            *_indent(merged, 4),
+            *_indent(guessed, 4),
             "else:",
             "    try:",
             f"        {read}({src})",
@@ -306,7 +319,7 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
             "    else:",
             f"        {n} = len({src})",
             f"        if {n} != {count}:",
-            f"            e{tag} = extras({src}, none{tag}, {count})",
+            f"            e{tag} = unknown({src}, none{tag}, {n} - {count})",
         ]
     for name, f in zip(names, fields, strict=True):
         lines += convert(name, f)
@@ -319,15 +332,20 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
     return [*lines, f"{obj} = new(cls{tag})", f"{obj}.extra = {extra}", *stores]
 
 
-def _extras(data: dict[str, Any], none: dict[str, None], count: int) -> dict[str, Any]:
-    """The unknown keys of ``data`` (which holds every known key), in its order."""
-    if len(data) == count + 1:
+def _unknown(data: dict[str, Any], none: dict[str, None], count: int) -> dict[str, Any]:
+    """The ``count`` keys of ``data`` that are not known fields (``none``'s keys), in its order."""
+    if count == 1:
         # The usual case: one field the spec lacks, which a server adds after the others.
         # Looking at the last key alone is O(1); a pass over every key costs ~1 µs/record.
         last = next(reversed(data))
         if last not in none:
             return {last: data[last]}
     return {key: value for key, value in data.items() if key not in none}
+
+
+def _learn(data: dict[str, Any], none: dict[str, None], guess: list[str]) -> None:
+    """Add the known keys ``data`` lacks to ``guess`` (at most every known key, so bounded)."""
+    guess.extend(key for key in none if key not in data and key not in guess)
 
 
 def _indent(lines: list[str], depth: int) -> list[str]:
