@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pracsuite_async._converter import structure, structure_list, unstructure
+from pracsuite_async._converter import _structure_slow, structure, structure_list, unstructure
 from pracsuite_async.models import Appointment
 
 FULL: dict[str, Any] = {
@@ -51,3 +53,25 @@ def test_known_keys_only_give_an_empty_extra() -> None:
     """A spec-exact record, and one with optional fields absent, have no extras."""
     short = {k: v for k, v in FULL.items() if k != "notes"}
     assert [m.extra for m in structure_list([FULL, short], Appointment)] == [{}, {}]
+
+
+OPTIONAL = tuple(k for k in FULL if k not in ("appointment_id", "client_id"))
+_record_shapes = st.tuples(
+    st.frozensets(st.sampled_from(OPTIONAL)),  # known keys left out
+    st.dictionaries(st.sampled_from(["custom", "zz", "extra_1", "width"]), st.integers(), max_size=3),
+    st.integers(0, len(FULL)),  # where the unknown keys go
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_record_shapes, min_size=1, max_size=8))
+def test_pages_of_varying_shapes_decode_as_one_record_at_a_time(shapes: list[Any]) -> None:
+    """A page mixing shapes (keys absent in some records, present in others, unknowns anywhere) decodes
+    each record exactly as the per-field slow path does, whatever earlier records taught the fast path."""
+    records = [_with(unknown, at=at, drop=tuple(drop)) for drop, unknown, at in shapes]
+    fast = structure_list(records, Appointment)
+    slow = [_structure_slow(Appointment, record) for record in records]
+    assert fast == slow
+    assert [list(m.extra.items()) for m in fast] == [
+        [(k, v) for k, v in record.items() if k not in FULL] for record in records
+    ]
