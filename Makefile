@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# xdist workers for `make test`: the soak takes one, the rest of the suite the other (2 cores in CI).
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint bench clean
 
@@ -15,8 +17,10 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/pracsuite demo
 
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: both workers and the tests' dozens of
+# child interpreters (CLI, benchmarks, docs) would otherwise recompile the package and the tests each time.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

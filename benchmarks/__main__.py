@@ -38,7 +38,7 @@ _VERSIONS = ("aiohttp", "orjson", "attrs", "cattrs", "msgspec", "pydantic", "htt
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument(
-        "--smoke", action="store_true", help="every case at ~1/20 scale, one round (implies --no-write)"
+        "--smoke", action="store_true", help="every case at a small scale, one round (implies --no-write)"
     )
     p.add_argument("--only", default="", help=f"comma-separated cases to run: {', '.join(CASES)}")
     p.add_argument("--rounds", type=int, default=3, help="measured rounds after warm-up (default 3)")

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @attrs.frozen
 class SuiteConfig:
-    """Settings of one suite run; ``smoke`` scales every case down ~20x and does one round."""
+    """Settings of one suite run; ``smoke`` runs every case at a small scale and one round."""
 
     smoke: bool = False
     rounds: int = 3

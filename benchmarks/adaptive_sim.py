@@ -161,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.adaptive_sim", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--smoke", action="store_true", help="shorter walks, two seeds")
+    parser.add_argument("--smoke", action="store_true", help="shorter walks, one seed")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per case (default 5)")
     args = parser.parse_args(argv)
-    seeds = range(2 if args.smoke else args.seeds)
+    seeds = range(1 if args.smoke else args.seeds)
     print(f"Virtual time, {len(seeds)} seeds: median [min-max or worst seed]; rate/R per seed last.")
     print(
         f"{'policy':<10} {'R':>6} {'B':>2} {'reqs':>5}  {'rate/R':<19}  {'429':<15}  {'peak':<4}  "

@@ -93,7 +93,7 @@ def run(cfg: SuiteConfig) -> list[Row]:
 
 
 async def _run(cfg: SuiteConfig, shape: str, tasks: int) -> list[Row]:
-    count = cfg.scale(5000, 250)
+    count = cfg.scale(5000, 50)
     with_pipeline = shape == SHAPES[0] and tasks == TASKS
     spec = ServerSpec("pages", total=count * PAGE_SIZE, core=cfg.server_core, shape=shape)
     with ServerProcess(spec) as server:
@@ -178,7 +178,7 @@ async def _run(cfg: SuiteConfig, shape: str, tasks: int) -> list[Row]:
                 "fan_out": fan_out_models,
             })
         try:
-            warmup = cfg.scale(500, 100)
+            warmup = cfg.scale(500, 10)
             results = await interleave(contenders, rounds=cfg.n_rounds, count=count, warmup=warmup)
         finally:
             await client.aclose()

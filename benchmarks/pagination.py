@@ -26,9 +26,11 @@ committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import importlib
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,14 +69,22 @@ def generate_openapi_client(spec: Path) -> tuple[ModuleType | None, str]:
     root = Path(tempfile.gettempdir()) / f"pracsuite-bench-opc-{digest}"
     package = root / _PACKAGE
     if not (package / "__init__.py").exists():
-        out = subprocess.run(
-            [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(spec),
-             "--output-path", str(package), "--meta", "none", "--overwrite"],
-            capture_output=True, text=True, timeout=300, check=False,
-        )
-        if out.returncode or not (package / "__init__.py").exists():
-            tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
-            return None, f"failed to generate (exit {out.returncode}): {' '.join(tail)}"
+        # Generated in a private directory, then renamed into place: runs at the same time (test
+        # workers, a benchmark beside the tests) never see or write a half-generated package.
+        staging = Path(tempfile.mkdtemp(prefix=f"{root.name}.", dir=root.parent))
+        try:
+            out = subprocess.run(
+                [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(spec),
+                 "--output-path", str(staging / _PACKAGE), "--meta", "none", "--overwrite"],
+                capture_output=True, text=True, timeout=300, check=False,
+            )
+            if out.returncode or not (staging / _PACKAGE / "__init__.py").exists():
+                tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
+                return None, f"failed to generate (exit {out.returncode}): {' '.join(tail)}"
+            with contextlib.suppress(OSError):  # another run renamed its copy first: use that one
+                staging.rename(root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     try:

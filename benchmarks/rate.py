@@ -105,7 +105,7 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
                 *await _configured(server.base_url, control, pages),
                 *await _adaptive(
                     server.base_url, control, cfg.scale(80, 20), "80-page export",
-                    repeats=3, floor=0.85, share=0.03,
+                    repeats=cfg.scale(3, 1), floor=0.85, share=0.03,
                 ),
                 *await _adaptive(server.base_url, control, pages, "400 pages", floor=0.92),
                 await _limit_change(server.base_url, control, cfg),
@@ -167,7 +167,7 @@ async def _adaptive(
 
 async def _limit_change(base_url: str, control: _Control, cfg: SuiteConfig) -> Row:
     """Adaptive walk; the server halves its limit part-way. Times come from the client's events."""
-    before, after = (8.0, 12.0) if not cfg.smoke else (1.0, 1.5)
+    before, after = (8.0, 12.0) if not cfg.smoke else (0.5, 1.0)
     tail = after / 2  # the stretch over which the new rate is judged
     new_rate = RATE / 2
     seen: list[tuple[float, int]] = []
@@ -216,7 +216,7 @@ def _adaptive_sim(cfg: SuiteConfig) -> Row:
         except SystemExit as exc:  # argparse exits on bad arguments; keep the suite alive
             code = exc.code
     ADAPTIVE_REPORT[:] = buffer.getvalue().splitlines()
-    seeds = range(2 if cfg.smoke else 5)
+    seeds = range(1 if cfg.smoke else 5)
     walks = adaptive_sim.run_case(adaptive_sim.Case("adaptive", RATE, BURST, cfg.scale(400, 120)), seeds)
     share = statistics.median(w.throttled for w in walks)
     return Row(

@@ -7,7 +7,7 @@ starting full, 20 ms latency) in its own process, and its own count of admission
 * shared budget: a throwaway ``redis-server`` on a loopback port and 4 worker
   processes (``tests/contrib/redis_worker.py``), each a client with
   ``RedisRateLimiter(rate=R)`` on one budget name, meeting at a barrier in Redis and
-  then fetching 50 lookups at once (25 in smoke runs). Target: together >= 0.95 R
+  then fetching 50 lookups at once (10 in smoke runs). Target: together >= 0.95 R
   with no 429. Skipped when ``redis-server`` is not installed.
 * remembered limit, second run: a first adaptive client (``rate_limit=None``)
   walks 400 pages and settles on the limit, which it writes to its cache file (a
@@ -45,7 +45,10 @@ def run(cfg: SuiteConfig) -> list[Row]:
 async def _run(cfg: SuiteConfig) -> list[Row]:
     spec = ServerSpec(
         "simulator",
-        sim={"records": 4200, "rate": RATE, "burst": BURST, "latency": LATENCY, "accept_any_key": True},
+        sim={
+            "records": cfg.scale(4200, 300), "rate": RATE, "burst": BURST, "latency": LATENCY,
+            "accept_any_key": True,
+        },
         core=cfg.server_core,
     )
     with ServerProcess(spec) as server:
@@ -56,7 +59,7 @@ async def _run(cfg: SuiteConfig) -> list[Row]:
 
 
 async def _shared(cfg: SuiteConfig, base_url: str, control: _Control) -> list[Row]:
-    case, per_worker = "6 shared budget", cfg.scale(50, 25)
+    case, per_worker = "6 shared budget", cfg.scale(50, 10)
     with redis_server() as redis_url:
         if redis_url is None:
             return [Row(case, "4 processes: aggregate ÷ R", details="skipped: redis-server is not installed",
@@ -90,7 +93,7 @@ async def _shared(cfg: SuiteConfig, base_url: str, control: _Control) -> list[Ro
 
 async def _second_run(cfg: SuiteConfig, base_url: str, control: _Control) -> list[Row]:
     case = "1 rate, adaptive, second run (remembered limit)"
-    learn_pages, pages = cfg.scale(400, 40), cfg.scale(80, 20)
+    learn_pages, pages = cfg.scale(400, 20), cfg.scale(80, 10)
     ratios, throttled, remembered = [], [], []
     names = ("XDG_CACHE_HOME", "PRACSUITE_REMEMBER_LIMIT", "PRACSUITE_CACHE_DIR")
     saved = {k: os.environ.get(k) for k in names}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from pracsuite_async import PracSuiteClient
 from pracsuite_async._endpoints import Endpoint
@@ -17,6 +19,11 @@ from pracsuite_async.testing._fakes import Handler
 
 # No test reads or writes the user's remembered rate limits; tests of that feature opt in with a tmp dir.
 os.environ["PRACSUITE_REMEMBER_LIMIT"] = "0"
+
+# Property tests replay the same examples on every run and worker and write no example database into
+# the checkout (two xdist workers would share it); the fuzz scales up with --fuzz-examples instead.
+settings.register_profile("pracsuite", derandomize=True, database=None)
+settings.load_profile("pracsuite")
 
 VENDOR_KEY = "vendor-SENTINEL-7f3a9c"
 ACCOUNT_KEY = "account-SENTINEL-91bc44"
@@ -81,5 +88,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addoption(
         "--soak-seconds", type=float, default=None,
-        help="seconds of the soak (tests/test_soak.py, default 60); env PRACSUITE_SOAK_SECONDS",
+        help="seconds of the soak (tests/test_soak.py, default 120); env PRACSUITE_SOAK_SECONDS",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist (``make test``), the soak goes first: it holds one worker while the other runs the rest.
+
+    ``--dist worksteal`` hands each worker a contiguous half of this order and rebalances by
+    stealing, so the soak starts at once and the rest of the suite overlaps it. Serial runs keep
+    the file order (``-x`` fails fast before two minutes of soak).
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    items.sort(key=lambda item: item.path.name != "test_soak.py")  # stable: the rest keep their order
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish() -> None:
+    """Freeze the heap the tests leave, so the interpreter's exit does not traverse it again and again.
+
+    At exit CPython runs several full garbage collections while it clears modules; over the
+    suite's few hundred thousand remaining objects they took seconds per process, on each worker.
+    """
+    gc.freeze()

@@ -7,17 +7,15 @@ unstructure round trip must give back exactly the same JSON values.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 from hypothesis import strategies as st
 
 from pracsuite_async import models
+from tools.codegen.schema import load_spec
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+SPEC: dict[str, Any] = load_spec()
 SCHEMAS: dict[str, Any] = SPEC["components"]["schemas"]
 
 Schema = dict[str, Any]
@@ -116,19 +114,30 @@ def required_keys(schema: Schema) -> set[str]:
     return out
 
 
+#: ``objects`` of each named schema, built once: strategies are immutable, and rebuilding the nested
+#: tree for every example (and validating it again) cost most of a property test's time.
+_NAMED_OBJECTS: dict[tuple[str, bool], st.SearchStrategy[dict[str, Any]]] = {}
+
+
 def objects(schema: Schema, *, unknown: bool = True) -> st.SearchStrategy[dict[str, Any]]:
     """JSON objects of ``schema``: optional keys absent or all present and any of them null, plus unknown keys.
 
     Required keys (:func:`required_keys`) are always present with a value.
     """
+    name = ref_name(schema) if "$ref" in schema else None
+    if name is None:
+        return _objects(schema, unknown=unknown)
+    if (name, unknown) not in _NAMED_OBJECTS:
+        _NAMED_OBJECTS[name, unknown] = _objects(schema, unknown=unknown)
+    return _NAMED_OBJECTS[name, unknown]
+
+
+def _objects(schema: Schema, *, unknown: bool) -> st.SearchStrategy[dict[str, Any]]:
     required = required_keys(schema)
     props = {key: st.none() | values(sub) for key, sub in properties(schema).items() if key not in required}
     needed = {key: values(sub) for key, sub in properties(schema).items() if key in required}
-    known = st.booleans().flatmap(
-        lambda full: st.fixed_dictionaries({**needed, **props})
-        if full
-        else st.fixed_dictionaries(needed, optional=props)
-    )
+    # Either every optional key present (each maybe null) or any subset of them.
+    known = st.fixed_dictionaries({**needed, **props}) | st.fixed_dictionaries(needed, optional=props)
     if not unknown:
         return known
     extra = st.dictionaries(_unknown_keys, _json_scalars | st.lists(_json_scalars, max_size=2), max_size=3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import io
 import json
 import os
@@ -18,7 +19,8 @@ import pytest
 from click.testing import CliRunner, Result
 from rich.console import Console
 
-from pracsuite_async import ClientStats
+from pracsuite_async import ClientStats, PracSuiteClient, RetryPolicy
+from pracsuite_async.cli import _app as cli_app
 from pracsuite_async.cli import _export, main
 from pracsuite_async.cli._app import app
 from pracsuite_async.cli._export import ExportProgress, Format, atomic_output
@@ -282,8 +284,11 @@ class TestExitCodes:
         assert result.exit_code == 2
         assert "PRACSUITE_VENDOR_KEY" in one_error_line(result)
 
-    def test_unreachable_server(self, runner: CliRunner, tmp_path: Path) -> None:
+    def test_unreachable_server(self, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """A connection failure exits 1 with the error on one line."""
+        # The retries still happen, with millisecond backoff instead of seconds of real sleeps.
+        fast = functools.partial(PracSuiteClient, retry=RetryPolicy(backoff_base=0.001, backoff_max=0.01))
+        monkeypatch.setattr(cli_app, "PracSuiteClient", fast)
         args = ["export", "businesses", "--out", str(tmp_path / "x.jsonl"), "--quiet"]
         result = runner.invoke(app, [*args, "--base-url", "http://127.0.0.1:9/v1"])
         assert result.exit_code == 1

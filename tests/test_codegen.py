@@ -5,19 +5,17 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
 from pracsuite_async import PracSuiteClient, models
 from pracsuite_async._endpoints import OPERATIONS, Endpoint
 from pracsuite_async._pagination import Pager
 from pracsuite_async.resources import NAMESPACES, Namespace
 from tools.codegen import generate, tables
+from tools.codegen.schema import load_spec
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
-SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+SPEC = load_spec()
 SPEC_OPS = {
     op["operationId"]: (method.upper(), path, op)
     for path, item in SPEC["paths"].items()

@@ -12,13 +12,11 @@ import json
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import attrs
 import pytest
-import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
@@ -30,8 +28,8 @@ from pracsuite_async._filters import KIND_OPERATORS
 from pracsuite_async._types import UnsetType
 from pracsuite_async._wire import PreparedRequest, build_request
 from pracsuite_async.models import Model
+from tools.codegen.schema import load_spec
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec/pracsuite-v1.openapi.yaml"
 SPEC_SERVER = "https://api.pracsuite.com/v1"
 KEY_HEADERS = {"x-api-key": "vendor-key", "A-api-key": "account-key"}
 #: Query parameters every paginated/sortable/filterable list shares (components.parameters + q[]).
@@ -40,8 +38,7 @@ LIST_PARAMS = frozenset({"page", "page_size", "sort_by", "q[]"})
 EXTRA_KEY = "x_future_field"
 EXTRA_VALUE: dict[str, Any] = {"nested": [1, "two", None], "flag": True}
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-SPEC: dict[str, Any] = yaml.load(SPEC_PATH.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+SPEC: dict[str, Any] = load_spec()
 SPEC_OPS: dict[str, tuple[str, str, dict[str, Any]]] = {
     op["operationId"]: (method.upper(), path, op)
     for path, item in SPEC["paths"].items()

@@ -1,4 +1,4 @@
-"""Soak (#12): every kind of call from many tasks, for a minute, against a faulty simulator over loopback.
+"""Soak (#12): every kind of call from many tasks, for two minutes, against a faulty simulator over loopback.
 
 Many workers share one client and its views (two clinics by ``for_account``, bulk lanes by
 ``with_options(priority="bulk")``) and loop over reads, list walks (finished and abandoned),
@@ -13,8 +13,10 @@ a canceller cancels random calls (``task.cancel()`` and ``asyncio.timeout``). Af
 * memory is flat: RSS growth from after the warm-up to the end is reported (``-s``, and
   as the test's ``rss_growth_mib`` property) and bounded generously.
 
-The issue asks for about two minutes; the default is 60 s to keep ``make test`` inside its
-ten-minute budget. ``--soak-seconds N`` or ``PRACSUITE_SOAK_SECONDS=N`` runs longer.
+The issue asks for about two minutes, the default. ``make test`` runs the suite on two xdist
+workers and starts the soak first (``pytest_collection_modifyitems`` in ``tests/conftest.py``),
+so it takes one worker while the other runs the rest. ``--soak-seconds N`` or
+``PRACSUITE_SOAK_SECONDS=N`` runs longer.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import pytest
 from pracsuite_async import PracSuiteClient, PracSuiteError, RetryPolicy
 from pracsuite_async.simulator import Simulator, SimulatorConfig
 
-DEFAULT_SECONDS = 60.0
+DEFAULT_SECONDS = 120.0
 WORKERS = 24
 MAX_CONCURRENCY = 8
 FAULTS = "500:0.02,502:0.01,503ra:0.01,reset:0.01,trunc:0.01,badjson:0.01,slow:0.005"
@@ -151,7 +153,7 @@ def _connector(client: PracSuiteClient) -> Any:
 
 @pytest.mark.slow
 async def test_soak(pytestconfig: pytest.Config, record_property: Callable[[str, object], None]) -> None:
-    """Faults, cancellations and every kind of call for a minute: only typed errors, no leak, flat memory."""
+    """Faults, cancellations and every kind of call for two minutes: only typed errors, no leak, flat memory."""
     seconds = _seconds(pytestconfig)
     config = SimulatorConfig(
         records=600, seed=12, faults=FAULTS, fault_retry_after=0, slow_seconds=0.3, latency=0.001,

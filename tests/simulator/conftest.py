@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import yaml
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from pracsuite_async.simulator import Simulator, SimulatorConfig
+from tools.codegen.schema import load_spec
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "spec/pracsuite-v1.openapi.yaml"
 KEYS = {"x-api-key": "sim-vendor-key", "A-api-key": "sim-account-key"}
 SPEC_HOST = "https://api.pracsuite.com"
 
@@ -140,16 +138,14 @@ class Api:
 
 @pytest.fixture(scope="session")
 def openapi() -> OpenAPI:
-    """The PracSuite reference spec, loaded once."""
-    return OpenAPI.from_file_path(str(SPEC_PATH))
+    """The PracSuite reference spec, loaded once (its validity is tested once, in tests/test_spec_vendored.py)."""
+    return OpenAPI.from_dict(load_spec(), config=Config(spec_validator_cls=None))
 
 
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     """The raw spec document."""
-    with SPEC_PATH.open() as fh:
-        doc: dict[str, Any] = yaml.safe_load(fh)
-    return doc
+    return load_spec()
 
 
 @pytest.fixture

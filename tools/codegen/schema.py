@@ -79,10 +79,14 @@ class Operation:
     response_doc: str = ""
 
 
+#: libyaml's safe loader when PyYAML has it: the same documents, parsed ~20x faster than pure Python.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_spec(path: Path = SPEC_PATH) -> Schema:
     """The spec as plain data."""
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)  # type: ignore[no-any-return]
+        return yaml.load(fh, Loader=_SAFE_LOADER)  # type: ignore[no-any-return]  # noqa: S506 - a safe loader
 
 
 def pascal(name: str) -> str:
