@@ -463,8 +463,9 @@ class _Run(Generic[T]):
             self._check_repeat(page.number, items, keys)
         if keys is not None:
             items = self._unseen(items, keys)
-        if pager._max_items is not None:
-            items = items[: pager._max_items - self.emitted]
+        limit = pager._max_items
+        if limit is not None and self.emitted + len(items) > limit:
+            items = items[: limit - self.emitted]
         self.emitted += len(items)
         return page if items is page.items else attrs.evolve(page, items=items)
 

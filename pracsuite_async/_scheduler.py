@@ -47,9 +47,11 @@ class _Lane:
     more waiters joins the back of the rotation.
     """
 
-    __slots__ = ("fresh", "queues", "rotation")
+    __slots__ = ("fresh", "queued", "queues", "rotation")
 
     def __init__(self) -> None:
+        #: Waiters in the queues, cancelled ones included until popped (kept so len() is O(1)).
+        self.queued = 0
         self.queues: dict[Hashable, deque[asyncio.Future[None]]] = {}
         self.fresh: deque[Hashable] = deque()
         self.rotation: deque[Hashable] = deque()
@@ -60,6 +62,7 @@ class _Lane:
             queue = self.queues[account] = deque()
             self.fresh.append(account)
         queue.append(waiter)
+        self.queued += 1
 
     def pop(self) -> asyncio.Future[None] | None:
         """The next live waiter, fresh accounts first, then the rotation."""
@@ -68,10 +71,12 @@ class _Lane:
             queue = self.queues[account]
             while queue and queue[0].done():  # cancelled while queued
                 queue.popleft()
+                self.queued -= 1
             if not queue:
                 del self.queues[account]
                 continue
             waiter = queue.popleft()
+            self.queued -= 1
             if queue:
                 self.rotation.append(account)
             else:
@@ -83,9 +88,10 @@ class _Lane:
         queue = self.queues.get(account)
         if queue is not None and waiter in queue:
             queue.remove(waiter)  # an emptied queue is dropped by the next pop
+            self.queued -= 1
 
     def __len__(self) -> int:
-        return sum(len(q) for q in self.queues.values())
+        return self.queued
 
 
 class Scheduler:
@@ -105,7 +111,8 @@ class Scheduler:
     @property
     def waiting(self) -> int:
         """Requests queued for a turn (not counting the holder)."""
-        return sum(len(q) for q in self._lanes.values())
+        lanes = self._lanes
+        return len(lanes["interactive"]) + len(lanes["bulk"])
 
     async def acquire(
         self, account: Hashable, priority: Priority = "interactive", *, timeout: float | None = None

@@ -82,6 +82,30 @@ class TestScheduler:
         assert granted == ["kept"]
         assert "busy=False" in repr(sched)
 
+    async def test_waiting_counts_queued_callers_through_cancellations(self) -> None:
+        """``waiting`` (kept as a counter) follows queueing, cancels anywhere in the queues and grants."""
+        sched = Scheduler()
+        holder = sched.turn("holder")
+        await holder.__aenter__()
+
+        async def call(account: str, priority: Priority) -> None:
+            async with sched.turn(account, priority):
+                await asyncio.sleep(0)
+
+        tasks = [
+            asyncio.create_task(call(f"a{i % 3}", "bulk" if i % 4 == 0 else "interactive")) for i in range(12)
+        ]
+        await asyncio.sleep(0)
+        assert sched.waiting == 12
+        for task in tasks[1::3]:
+            task.cancel()
+        await asyncio.sleep(0)
+        assert sched.waiting == 8
+        await holder.__aexit__(None, None, None)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert sched.waiting == 0
+        assert "busy=False" in repr(sched)
+
     async def test_granted_then_cancelled_passes_the_turn_on(self) -> None:
         """A waiter cancelled after its turn was granted, before running, hands the turn to the next."""
         sched = Scheduler()
