@@ -98,13 +98,15 @@ class UnreadPage:
     while the caller iterates it.
     """
 
-    endpoint: Endpoint[Any]
+    endpoint: Endpoint[Any] = attrs.field(repr=False)
     status: int
-    headers: Mapping[str, str]
-    body: bytes
+    # Left out of the repr: error trackers record the frames that hold a page, and the
+    # body is patients' records.
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
     method: str
     path: str
-    wall_now: float
+    wall_now: float = attrs.field(repr=False)
 
     def read(self) -> ListBody[Any]:
         """The decoded page, or the typed error its body means (the rules of :func:`decipher_response`)."""

@@ -30,13 +30,17 @@ __all__ = [
 
 @attrs.frozen
 class PreparedRequest:
-    """Everything needed to send one request, validated; ``body`` is encoded JSON."""
+    """Everything needed to send one request, validated; ``body`` is encoded JSON.
+
+    The repr leaves out the query and the body: error trackers record the frames that
+    hold a request, and a filter value or a written record may be a patient's.
+    """
 
     endpoint: Endpoint[Any]
     method: HTTPMethod
     path: str
-    params: QueryParams
-    body: bytes | None
+    params: QueryParams = attrs.field(repr=False)
+    body: bytes | None = attrs.field(repr=False)
     #: A paginated list's 2xx body is left unread (an ``UnreadPage``) for the pager to read at its turn.
     defer_page: bool = False
 

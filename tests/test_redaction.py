@@ -7,9 +7,11 @@ import pickle
 
 import pytest
 
-from pracsuite_async import LoggingHook, PracSuiteClient, ServerError
+from pracsuite_async import OPERATIONS, LoggingHook, PracSuiteClient, RawFilter, ServerError
 from pracsuite_async._redact import Secret
+from pracsuite_async._response import UnreadPage, decipher_response
 from pracsuite_async._transport import RawResponse
+from pracsuite_async._wire import build_request
 from pracsuite_async.testing import RecordedRequest, json_response
 from tests.conftest import ACCOUNT_KEY, VENDOR_KEY, MakeClient, prepared
 
@@ -81,3 +83,31 @@ class TestRedaction:
         monkeypatch.setenv("PRACSUITE_ACCOUNT_KEY", ACCOUNT_KEY)
         client = PracSuiteClient()
         assert client._pipeline._headers.reveal()["A-api-key"] == ACCOUNT_KEY
+
+
+class TestNoPatientDataInPipelineReprs:
+    """Objects that sit in pipeline and pager frames (which error trackers record) show no record data."""
+
+    def test_prepared_request_repr_hides_query_and_body(self) -> None:
+        """A write's JSON body and a list's filter values stay out of ``repr(PreparedRequest)``."""
+        write = build_request(
+            OPERATIONS["createPatient"], {"first_name": "Zelda", "surname": "Quixote"}
+        )
+        listing = build_request(OPERATIONS["listPatients"], {"filters": [RawFilter("surname:=Quixote")]}, page=1)
+        assert b"Quixote" in (write.body or b"")
+        assert any("Quixote" in str(value) for _, value in listing.params)
+        for req in (write, listing):
+            assert "Quixote" not in repr(req)
+            assert req.path in repr(req)
+
+    def test_unread_page_repr_hides_the_records(self) -> None:
+        """A page fetched ahead of its turn (held as bytes) shows its status and path, not its body."""
+        body = b'{"clients": [{"client_id": 1, "surname": "Quixote"}], "total_entries": 1, "links": {}}'
+        out = decipher_response(
+            OPERATIONS["listPatients"], 200, {"Content-Type": "application/json"}, body,
+            method="GET", path="/patient", wall_now=0.0, defer_page=True,
+        )
+        assert isinstance(out.value, UnreadPage)
+        assert "Quixote" not in repr(out.value)
+        assert "/patient" in repr(out.value)
+        assert out.value.read().items[0].surname == "Quixote"

@@ -106,10 +106,10 @@ class _UnreadPage(Generic[T]):
 
     number: int
     unread: UnreadPage
-    client: PracSuiteClient
-    req: PreparedRequest
-    deadline: Deadline | None
-    options: CallOptions
+    client: PracSuiteClient = attrs.field(repr=False)
+    req: PreparedRequest = attrs.field(repr=False)
+    deadline: Deadline | None = attrs.field(repr=False)
+    options: CallOptions = attrs.field(repr=False)
 
     async def load(self) -> Page[T]:
         try:
