@@ -135,8 +135,9 @@ class Pager(Generic[T]):
     exactly once, whatever order the server returns them in.
 
     Progress: ``pages_fetched``, ``items_yielded`` and ``total_entries`` describe the
-    latest walk and are updated as it runs, for progress bars; ``items_yielded``
-    counts whole pages handed out, the page being iterated included.
+    latest walk and are updated as it runs, for progress bars; ``pages_fetched``
+    counts pages fetched and read, as their turn comes, and ``items_yielded`` whole
+    pages handed out, the page being iterated included.
 
     Args:
         fetch: ``fetch(page_number, page_size)`` returning that :class:`Page`.
@@ -192,7 +193,7 @@ class Pager(Generic[T]):
         self._max_pages = max_pages
         self._deadline = deadline
         self._opened: AsyncGenerator[T, None] | None = None
-        #: Pages fetched successfully in the latest walk.
+        #: Pages fetched and read successfully in the latest walk (counted at their turn).
         self.pages_fetched: int = 0
         #: Items handed to the caller in the latest walk.
         self.items_yielded: int = 0
@@ -368,7 +369,8 @@ class _Run(Generic[T]):
     def start(self, *, holding: int) -> None:
         """Start fetches until the window is full or no further page is known to exist."""
         pager = self.pager
-        self.dropped = [t for t in self.dropped if not t.done()]
+        if self.dropped:  # cancel() marked a failure of theirs retrieved: nobody wants it
+            self.dropped = [t for t in self.dropped if not t.done()]
         wanted = math.inf
         if pager._max_items is not None:
             # Do not fetch pages that could not be needed; dedupe losses top up later.
@@ -381,9 +383,7 @@ class _Run(Generic[T]):
         ):
             number = self.next_start
             self.next_start += 1
-            task = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
-            task.add_done_callback(self._fetched)
-            self.tasks[number] = task
+            self.tasks[number] = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
 
     def check_complete(self) -> None:
         """Raise when the walk stopped at ``max_pages`` while the server reports more."""
@@ -395,12 +395,6 @@ class _Run(Generic[T]):
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
         _WALK_DEADLINE.set(self.deadline)
         return await self.pager._fetch(number, self.pager._page_size)
-
-    def _fetched(self, task: asyncio.Task[Page[T] | PageLoader[T]]) -> None:
-        # Only counts. A failure is re-raised by task.result() when its page is due; a
-        # dropped page's task gets cancel(), which also marks its exception retrieved.
-        if not _failed(task) and isinstance(task.result(), Page):
-            self.pager.pages_fetched += 1
 
     async def next_page(self) -> tuple[int, Page[T]]:
         """Wait for the next page to yield: the next in order, or the first to finish."""
@@ -419,11 +413,12 @@ class _Run(Generic[T]):
             number = min(finished, key=lambda pair: _failed(pair[1]))[0]
         task = self.tasks.pop(number)
         self.next_yield = number + 1
-        page = task.result()
+        page = task.result()  # a failed fetch raises here, at its turn
         if not isinstance(page, Page):
             # Built now, at its turn: a page's records live only while the caller has it.
             page = await page.load()
-            self.pager.pages_fetched += 1
+        # Counted at its turn, not on arrival: a done-callback per page costs a loop trip.
+        self.pager.pages_fetched += 1
         return number, page
 
     def absorb(self, number: int, page: Page[T]) -> None:

@@ -21,6 +21,7 @@ from pracsuite_async._filters import Filter, RawFilter, encode_filters, encode_s
 from pracsuite_async._types import HTTPMethod, QueryParams
 
 __all__ = [
+    "page_request",
     "PreparedRequest",
     "build_request",
     "check_call_options",
@@ -96,6 +97,13 @@ def build_request(
         payload = _converter.unstructure(_model(endpoint.body, args))
         body = json.dumps(payload, separators=(",", ":")).encode()
     return PreparedRequest(endpoint, endpoint.method, path, params, body, defer_page)
+
+
+def page_request(first: PreparedRequest, page: int, page_size: int) -> PreparedRequest:
+    """``first`` (built with a ``page``) asking for another page: the arguments were validated once."""
+    numbers = {"page": str(page), "page_size": str(page_size)}
+    params = [(key, numbers.get(key, value)) for key, value in first.params]
+    return PreparedRequest(first.endpoint, first.method, first.path, params, first.body, first.defer_page)
 
 
 _RAW_METHODS: tuple[HTTPMethod, ...] = ("GET", "POST", "PATCH", "PUT", "DELETE")

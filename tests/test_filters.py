@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import attrs
 import pytest
 
+from pracsuite_async import OPERATIONS
 from pracsuite_async._endpoints import FilterField, FilterKind
 from pracsuite_async._errors import RequestTypeError, RequestValidationError
 from pracsuite_async._filters import (
@@ -19,6 +21,7 @@ from pracsuite_async._filters import (
     encode_filters,
     encode_sort,
 )
+from pracsuite_async._wire import build_request, page_request
 
 SECRET = "Zebedee-SENTINEL"
 
@@ -474,3 +477,28 @@ class TestRawFilter:
         """Passing one RawFilter instead of a list is refused, like a single Filter."""
         with pytest.raises(RequestTypeError):
             encode_filters(RawFilter("x:=1"), ALLOWED)  # type: ignore[arg-type]
+
+
+def _takes_optional_query_only(operation_id: str) -> bool:
+    query = OPERATIONS[operation_id].query
+    return query is None or all(f.default is not attrs.NOTHING for f in attrs.fields(query))
+
+
+@pytest.mark.parametrize(
+    "operation_id",
+    sorted(op for op, ep in OPERATIONS.items() if ep.paginated and _takes_optional_query_only(op)),
+)
+def test_page_request_is_build_request_for_that_page(operation_id: str) -> None:
+    """A walk validates its arguments once and only renumbers the pages: the request is the same as
+    one built from scratch for that page (query, filters, sort, order of parameters)."""
+    endpoint = OPERATIONS[operation_id]
+    args: dict[str, object] = {}
+    if endpoint.filters:
+        field = sorted(endpoint.filters)[0]
+        args["filters"] = [RawFilter(f"{field}:=1")]
+    if endpoint.sortable and endpoint.id_field:
+        args["sort_by"] = [endpoint.id_field]
+    for name in endpoint.path_params:
+        args[name] = 3
+    first = build_request(endpoint, args, page=1, page_size=40, defer_page=True)
+    assert page_request(first, 7, 25) == build_request(endpoint, args, page=7, page_size=25, defer_page=True)

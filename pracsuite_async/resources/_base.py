@@ -20,7 +20,7 @@ from pracsuite_async._errors import PracSuiteError
 from pracsuite_async._options import CallOptions
 from pracsuite_async._pagination import DEFAULT_MAX_PAGES, Page, Pager, walk_deadline
 from pracsuite_async._response import ListBody, UnreadPage
-from pracsuite_async._wire import PreparedRequest, build_request
+from pracsuite_async._wire import PreparedRequest, build_request, page_request
 
 if TYPE_CHECKING:
     from pracsuite_async._client import PracSuiteClient
@@ -68,7 +68,8 @@ class Namespace:
         client = self._client
         client._ensure_open()  # the client's own lifecycle
         page_size = cast("int", args.get("page_size", 100))  # validated once, by the Pager
-        first = build_request(endpoint, args, page=1, page_size=page_size)  # fail fast, before iteration
+        # Validated once, before iteration (fail fast); each page only changes its number.
+        first = build_request(endpoint, args, page=1, page_size=page_size, defer_page=True)
         pipeline = client._pipeline  # the client's own machinery
         options = client._call_options(args)
         given = args.get("deadline")
@@ -81,7 +82,7 @@ class Namespace:
 
         async def fetch(number: int, size: int) -> _UnreadPage[T]:
             client._ensure_usable()
-            req = build_request(endpoint, args, page=number, page_size=size, defer_page=True)
+            req = page_request(first, number, size)
             deadline = walk_deadline()
             with client._owned_task():
                 unread = await pipeline.call(req, deadline=deadline, idempotent=None, options=options)
