@@ -16,6 +16,7 @@ from pracsuite_async import (
     RetryPolicy,
     ServerError,
 )
+from tests.hostile import web_server
 
 FOUNDING = {
     "appointment_id": 10,
@@ -49,26 +50,17 @@ async def make_client() -> AsyncIterator[MakeClient]:
         status, body = ROUTES[request.path]
         return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
     clients: list[PracSuiteClient] = []
+    async with web_server(handle) as url:
 
-    def make() -> PracSuiteClient:
-        client = PracSuiteClient(
-            "vendor-key", "account-key", base_url=f"http://127.0.0.1:{port}", retry=RetryPolicy(max_attempts=1)
-        )
-        clients.append(client)
-        return client
+        def make() -> PracSuiteClient:
+            client = PracSuiteClient("vendor-key", "account-key", base_url=url, retry=RetryPolicy(max_attempts=1))
+            clients.append(client)
+            return client
 
-    yield make
-    for client in clients:
-        await client.aclose()
-    await runner.cleanup()
+        yield make
+        for client in clients:
+            await client.aclose()
 
 
 async def test_error_envelope_in_a_200_list_raises(make_client: MakeClient) -> None:
