@@ -44,10 +44,12 @@ __all__ = [
     "StructureError",
     "decodes_int",
     "field_names",
+    "is_bare",
     "query_params",
     "structure",
     "structure_list",
     "unstructure",
+    "wire_keys",
 ]
 
 T = TypeVar("T")
@@ -214,6 +216,22 @@ def _fields(cls: type) -> tuple[_Field, ...]:
             if not (a.name == "extra" and model)
         )
     return plan
+
+
+_WIRES: dict[type, frozenset[str]] = {}
+
+
+def wire_keys(cls: type) -> frozenset[str]:
+    """The JSON keys a model knows (its fields' wire names); any other key goes to ``extra``."""
+    keys = _WIRES.get(cls)
+    if keys is None:
+        keys = _WIRES[cls] = frozenset(f.wire for f in _fields(cls))
+    return keys
+
+
+def is_bare(cls: type) -> bool:
+    """Whether a model may be filled slot by slot, bypassing ``__init__`` (see ``_bare``)."""
+    return _bare(cls)
 
 
 def field_names(cls: type) -> tuple[str, ...]:

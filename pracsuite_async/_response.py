@@ -39,6 +39,7 @@ from pracsuite_async._errors import (
     ValidationProblem,
     error_for_status,
 )
+from pracsuite_async._fastpage import decode_page
 from pracsuite_async._json import loads
 from pracsuite_async._rate_headers import RateFeedback, parse_rate_feedback, parse_retry_after
 
@@ -164,12 +165,21 @@ def _decipher(
     result = endpoint.result
     if status == 204 or (result is None and not body):
         return None
+    list_key = endpoint.list_key
+    if list_key is not None and result is not None:
+        # msgspec, when installed, decodes a page of records about twice as fast; it
+        # returns None for anything it cannot vouch for, and the general path below decides.
+        fast = decode_page(body, list_key, result)
+        if fast is not None:
+            records, total, links = fast
+            if not endpoint.paginated:
+                return records
+            return ListBody(records, _total(total), _has_next(links, method, path))
     data = _parse(body, method=method, path=path)
     if type(data) is dict and "error" in data:
         _raise_envelope(data, headers, body, method=method, path=path, wall_now=wall_now)
     if result is None:
         return data
-    list_key = endpoint.list_key
     if list_key is None:
         return decode(data, result, method=method, path=path)
     if type(data) is not dict:

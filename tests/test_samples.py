@@ -11,18 +11,29 @@ feedback. Adding a case is adding a folder.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pracsuite_async
-from pracsuite_async import ResponseDecodeError, RetryPolicy, to_dict
+from pracsuite_async import ResponseDecodeError, RetryPolicy, _fastpage, to_dict
 from pracsuite_async._endpoints import OPERATIONS
 from pracsuite_async._response import Deciphered, ListBody, decipher_response
 from pracsuite_async.models import Model
 
 SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture(autouse=True, params=["msgspec pages", "general path"])
+def page_decoder(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every case through both page decoders: with msgspec (when installed) and without."""
+    if request.param == "msgspec pages" and _fastpage.msgspec is None:
+        pytest.skip("msgspec is not installed")
+    _fastpage.set_enabled(request.param == "msgspec pages")
+    yield
+    _fastpage.set_enabled(True)
 CASES = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
 
 
