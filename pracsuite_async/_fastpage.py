@@ -39,6 +39,7 @@ path's JSON decoder differ, the mirror defers to the latter:
 from __future__ import annotations
 
 import linecache
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, get_args, get_origin
@@ -89,17 +90,23 @@ _unknown: dict[type, dict[str, None]] = {}
 # Built per model from _unknown; cleared whenever something is learnt.
 _mirrors: dict[type, Any] = {}  # model -> mirror struct type, or None when not mirrorable
 _converters: dict[type, tuple[Callable[[Any], Any], Callable[[Any], list[Any]]]] = {}
-# Per (list key, model): the page decoder, failures in a row, and whether it is off.
-_decoders: dict[tuple[str, type], Any] = {}
+# Per (list key, model): the page decoder with its converter (one snapshot: a rebuild
+# never pairs a decoder with another generation's converter), failures in a row, off.
+_decoders: dict[tuple[str, type], tuple[Any, Callable[[Any], list[Any]]] | None] = {}
 _failures: dict[tuple[str, type], int] = {}
 _off: set[tuple[str, type]] = set()
 
 
+# Building and learning change shared tables; clients may run in several threads.
+_lock = threading.Lock()
+
+
 def _reset() -> None:
-    _unknown.clear()
-    _rebuild()
-    _failures.clear()
-    _off.clear()
+    with _lock:
+        _unknown.clear()
+        _rebuild()
+        _failures.clear()
+        _off.clear()
 
 
 def _rebuild() -> None:
@@ -121,10 +128,11 @@ def decode_page(body: bytes, list_key: str, result: Any) -> tuple[list[Any], Any
     if slot in _off:
         return None
     for attempt in (1, 2):
-        decoder = _decoder(list_key, cls)
-        if decoder is None:
+        built = _decoders.get(slot) or _decoder(list_key, cls)
+        if built is None:
             _off.add(slot)
             return None
+        decoder, convert = built
         try:
             page = decoder.decode(body)
         except msgspec.ValidationError:
@@ -137,7 +145,7 @@ def decode_page(body: bytes, list_key: str, result: Any) -> tuple[list[Any], Any
         if page.error is not msgspec.UNSET:
             return None
         try:
-            records = _converters[cls][1](page.records)
+            records = convert(page.records)
         except (ValueError, TypeError):  # a time fromisoformat does not read, a raw value of the wrong type
             _failed(slot)
             return None
@@ -157,10 +165,11 @@ def _failed(slot: tuple[str, type]) -> None:
         _off.add(slot)
 
 
-def _decoder(list_key: str, cls: type) -> Any:
-    slot = (list_key, cls)
-    decoder = _decoders.get(slot)
-    if decoder is None and slot not in _decoders:
+def _decoder(list_key: str, cls: type) -> tuple[Any, Callable[[Any], list[Any]]] | None:
+    with _lock:
+        slot = (list_key, cls)
+        if slot in _decoders:
+            return _decoders[slot]
         mirror = _mirror(cls)
         if mirror is None:
             _decoders[slot] = None
@@ -176,8 +185,8 @@ def _decoder(list_key: str, cls: type) -> Any:
             kw_only=True,
             gc=False,
         )
-        decoder = _decoders[slot] = msgspec.json.Decoder(envelope)
-    return decoder
+        built = _decoders[slot] = (msgspec.json.Decoder(envelope), _converters[cls][1])
+        return built
 
 
 # -- learning unknown keys ------------------------------------------------------------------------
@@ -193,10 +202,11 @@ def _learn(body: bytes, list_key: str, cls: type) -> bool:
     if type(items) is not list:
         return False
     learnt = False
-    for record in items:
-        learnt = _learn_record(cls, record) or learnt
-    if learnt:
-        _rebuild()
+    with _lock:
+        for record in items:
+            learnt = _learn_record(cls, record) or learnt
+        if learnt:
+            _rebuild()
     return learnt
 
 
