@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
@@ -354,6 +355,12 @@ class _Run(Generic[T]):
         self.key_limit = (pager._window + 1) * pager._page_size
         # Page-ignored detection: the signatures of recently arrived pages by number.
         self.signatures: dict[int, object] = {}
+        # Unordered walks: page numbers whose fetch finished, in arrival order (a done
+        # callback per task), and the future the walk sleeps on while there are none.
+        # Waiting on all window tasks with asyncio.wait would add and remove a callback
+        # on each of them for every page: O(window) per page.
+        self.arrived: list[int] = []
+        self.wakeup: asyncio.Future[None] | None = None
 
     def full(self) -> bool:
         limit = self.pager._max_items
@@ -383,13 +390,22 @@ class _Run(Generic[T]):
         ):
             number = self.next_start
             self.next_start += 1
-            self.tasks[number] = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
+            task = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
+            self.tasks[number] = task
+            if not pager._ordered:
+                task.add_done_callback(functools.partial(self._arrive, number))
 
     def check_complete(self) -> None:
         """Raise when the walk stopped at ``max_pages`` while the server reports more."""
         if self.limit() > self.last_allowed:
             msg = "the server reports more pages than max_pages allows; raise it or resume with start_page"
             raise PaginationError(msg, page=int(self.last_allowed) + 1)
+
+    def _arrive(self, number: int, task: asyncio.Task[Page[T] | PageLoader[T]]) -> None:
+        self.arrived.append(number)
+        wakeup = self.wakeup
+        if wakeup is not None and not wakeup.done():
+            wakeup.set_result(None)
 
     async def _fetch(self, number: int) -> Page[T] | PageLoader[T]:
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
@@ -410,10 +426,7 @@ class _Run(Generic[T]):
                 with contextlib.suppress(Exception):
                     await task
         else:
-            await asyncio.wait(self.tasks.values(), return_when=asyncio.FIRST_COMPLETED)
-            finished = [(n, t) for n, t in sorted(self.tasks.items()) if t.done()]
-            # Successful pages first: an error ends the walk, so yield what arrived before it.
-            number = min(finished, key=lambda pair: _failed(pair[1]))[0]
+            number = await self._next_arrival()
         task = self.tasks.pop(number)
         self.next_yield = number + 1
         page = task.result()  # a failed fetch raises here, at its turn
@@ -423,6 +436,27 @@ class _Run(Generic[T]):
         # Counted at its turn, not on arrival: a done-callback per page costs a loop trip.
         self.pager.pages_fetched += 1
         return number, page
+
+    async def _next_arrival(self) -> int:
+        """Unordered walks: the lowest finished page that succeeded, else the lowest that failed."""
+        tasks = self.tasks
+        while True:
+            # Pages dropped past the end arrive too; they are no longer in tasks.
+            finished = sorted(n for n in self.arrived if n in tasks)
+            if finished:
+                break
+            self.arrived.clear()
+            # A future of our own, not the tasks: cancelling this walk leaves them to close().
+            self.wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self.wakeup
+            finally:
+                self.wakeup = None
+        # Successful pages first: an error ends the walk, so yield what arrived before it.
+        number = next((n for n in finished if not _failed(tasks[n])), finished[0])
+        finished.remove(number)
+        self.arrived = finished
+        return number
 
     def absorb(self, number: int, page: Page[T]) -> None:
         """Update the plan from a page's ``total_entries``, ``links.next`` and length."""

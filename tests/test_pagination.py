@@ -178,6 +178,22 @@ class TestOrder:
         await finish(consumer)
         assert got == [*range(1, 11), *range(21, 31), *range(11, 21)]
 
+    async def test_unordered_waits_on_one_future_not_the_whole_window(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An unordered walk never waits on every fetch of its window per page (O(window) callbacks each)."""
+        waited: list[int] = []
+        real_wait = asyncio.wait
+
+        async def counting_wait(fs: Any, *args: Any, **kwargs: Any) -> Any:
+            fs = list(fs)
+            waited.append(len(fs))
+            return await real_wait(fs, *args, **kwargs)
+
+        monkeypatch.setattr(asyncio, "wait", counting_wait)
+        server = Server(400)
+        items = await Pager(server.fetch, page_size=10, window=16, ordered=False).collect()
+        assert sorted(items) == list(range(1, 401))
+        assert all(n <= 1 for n in waited[:-1]), waited  # close() may wait on what is left, once
+
     async def test_window_never_exceeded(self) -> None:
         """However pages complete, no more than ``window`` fetches are in flight, and the window fills."""
         rng = random.Random(7)
