@@ -6,11 +6,10 @@ No HTTP happens here: requests are built by ``_wire``, sent by ``_pipeline``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import os
 import random
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -543,24 +542,37 @@ class PracSuiteClient:
                 raise EventLoopMismatchError
             life.loop = loop
 
-    @contextlib.contextmanager
-    def _owned_task(self) -> Iterator[None]:
+    def _owned_task(self) -> _OwnedTask:
         """Run the current (internal) task as one :meth:`aclose` cancels; it then fails as closed."""
-        task = asyncio.current_task()
-        if task is None:  # pragma: no cover - only called from inside tasks
-            yield
+        return _OwnedTask(self._tasks, self._life)
+
+
+class _OwnedTask:
+    """``with client._owned_task():`` a class, not a generator: it wraps every page fetch."""
+
+    __slots__ = ("life", "task", "tasks")
+
+    def __init__(self, tasks: set[asyncio.Task[Any]], life: _Lifecycle) -> None:
+        self.tasks = tasks
+        self.life = life
+        self.task: asyncio.Task[Any] | None = None
+
+    def __enter__(self) -> None:
+        task = self.task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        task = self.task
+        if task is None:  # pragma: no cover - only used from inside tasks
             return
-        self._tasks.add(task)
-        try:
-            yield
-        except asyncio.CancelledError:
-            if not self._life.closed:
-                raise
+        self.tasks.discard(task)
+        if exc_type is not None and issubclass(exc_type, asyncio.CancelledError) and self.life.closed:
             # Cancelled by aclose(): whoever awaits this fetch learns why, not a bare cancel.
             task.uncancel()
             raise ClientClosedError from None
-        finally:
-            self._tasks.discard(task)
 
 
 class _Lifecycle:

@@ -20,7 +20,7 @@ import contextlib
 import functools
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Hashable
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
@@ -320,14 +320,13 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
         raise RequestValidationError(name, msg)
 
 
-def _signature(items: list[Any], keys: list[Any] | None) -> object:
-    """What makes two pages "the same records": their key set, else the items themselves."""
-    if keys is not None:
-        with contextlib.suppress(TypeError):  # an unhashable key: compare the items instead
-            found = frozenset(keys)
-            if None not in found:
-                return found
-    return items
+def _key_set(keys: list[Any]) -> frozenset[Any] | None:
+    """The page's keys as a set, when every key is hashable and none is ``None``."""
+    try:
+        found = frozenset(keys)
+    except TypeError:  # an unhashable key (a malformed id)
+        return None
+    return None if None in found else found
 
 
 class _Run(Generic[T]):
@@ -350,7 +349,7 @@ class _Run(Generic[T]):
         # Dedupe memory: a set of recent keys, evicted page by page (oldest first) once
         # it holds more than (window + 1) pages' worth, so memory stays flat.
         self.seen: set[Any] = set()
-        self.chunks: deque[list[Any]] = deque()
+        self.chunks: deque[Collection[Any]] = deque()
         self.held = 0
         self.key_limit = (pager._window + 1) * pager._page_size
         # Page-ignored detection: the signatures of recently arrived pages by number.
@@ -378,16 +377,15 @@ class _Run(Generic[T]):
         pager = self.pager
         if self.dropped:  # cancel() marked a failure of theirs retrieved: nobody wants it
             self.dropped = [t for t in self.dropped if not t.done()]
-        wanted = math.inf
+        tasks = self.tasks
+        room = pager._window - len(self.dropped) - holding
         if pager._max_items is not None:
             # Do not fetch pages that could not be needed; dedupe losses top up later.
-            wanted = math.ceil((pager._max_items - self.emitted) / pager._page_size)
-        while (
-            self.next_start <= self.limit()
-            and self.next_start <= self.last_allowed
-            and len(self.tasks) < wanted
-            and len(self.tasks) + len(self.dropped) + holding < pager._window
-        ):
+            room = min(room, math.ceil((pager._max_items - self.emitted) / pager._page_size))
+        if len(tasks) >= room:
+            return
+        last = min(self.limit(), self.last_allowed)  # nothing below changes it
+        while self.next_start <= last and len(tasks) < room:
             number = self.next_start
             self.next_start += 1
             task = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
@@ -490,41 +488,41 @@ class _Run(Generic[T]):
         """Check for a repeated page, drop duplicates by ``key`` and cap at ``max_items``."""
         pager = self.pager
         items = page.items
-        keys = list(map(pager._key, items)) if pager._key is not None else None
-        if items:
-            self._check_repeat(page.number, items, keys)
-        if keys is not None:
-            items = self._unseen(items, keys)
+        if pager._key is not None:
+            keys = list(map(pager._key, items))
+            found = _key_set(keys)
+            if items:
+                # What makes two pages "the same records": their key set, else the items.
+                self._check_repeat(page.number, items if found is None else found)
+            items = self._unseen(items, keys, found)
+        elif items:
+            self._check_repeat(page.number, items)
         limit = pager._max_items
         if limit is not None and self.emitted + len(items) > limit:
             items = items[: limit - self.emitted]
         self.emitted += len(items)
         return page if items is page.items else attrs.evolve(page, items=items)
 
-    def _check_repeat(self, number: int, items: list[T], keys: list[Any] | None) -> None:
+    def _check_repeat(self, number: int, signature: object) -> None:
         # A server that ignores ``page`` answers every page with page 1; dedupe would
         # then drop everything after it and the walk would end "complete".
-        signature = _signature(items, keys)
+        signatures = self.signatures
         for neighbour in (number - 1, number + 1):
-            if self.signatures.get(neighbour) == signature:
+            if signatures.get(neighbour) == signature:
                 msg = "the page repeats the records of the page before it; the server may be ignoring 'page'"
                 raise PaginationError(msg, page=max(number, neighbour))
-        self.signatures[number] = signature
-        if len(self.signatures) > self.pager._window + 2:
-            del self.signatures[min(self.signatures)]
+        signatures[number] = signature
+        if len(signatures) > self.pager._window + 2:
+            del signatures[min(signatures)]
 
-    def _unseen(self, items: list[T], keys: list[Any]) -> list[T]:
+    def _unseen(self, items: list[T], keys: list[Any], found: frozenset[Any] | None) -> list[T]:
         seen = self.seen
-        try:
-            fresh = set(keys)
-            clean = len(fresh) == len(keys) and None not in fresh and fresh.isdisjoint(seen)
-        except TypeError:  # an unhashable key (a malformed id): sorted out one by one below
-            clean = False
-        if clean:
+        added: Collection[Any]
+        if found is not None and len(found) == len(keys) and found.isdisjoint(seen):
             # The usual page: no duplicates, checked with C-level set operations.
-            kept, added = items, keys
+            kept, added = items, found
         else:
-            kept, added = [], []
+            kept, fresh = [], []
             mine: set[Any] = set()
             for item, value in zip(items, keys, strict=True):
                 if value is None or not isinstance(value, Hashable):
@@ -537,8 +535,9 @@ class _Run(Generic[T]):
                     continue
                 if not repeated:
                     mine.add(value)
-                    added.append(value)
+                    fresh.append(value)
                     kept.append(item)
+            added = fresh
         seen.update(added)
         self.chunks.append(added)
         self.held += len(added)
