@@ -17,15 +17,17 @@ from typing import Any, get_args, get_origin
 
 import attrs
 import pytest
+from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pracsuite_async import _fastpage
+from pracsuite_async import PracSuiteClient, ResponseDecodeError, _fastpage, _response
 from pracsuite_async._converter import StructureError, structure_list
 from pracsuite_async._endpoints import OPERATIONS
 from pracsuite_async._json import loads
 from pracsuite_async._response import ListBody, decipher_response
 from pracsuite_async.models import Appointment
+from tests.hostile import web_server
 from tests.strategies import example, objects, response_item_schema
 from tests.test_converter_extras import FULL
 
@@ -247,3 +249,84 @@ def test_threads_learning_at_once_get_the_general_answer() -> None:
         got = list(pool.map(decode, bodies * 4))
     assert all(g is None or g == e for g, e in zip(got, expected * 4, strict=True))
     assert sum(g is not None for g in got) > len(got) // 2  # the fast path did most of them
+
+
+# -- through real sockets: a server whose pages keep changing shape -------------------------------
+
+_PAGES = 8
+
+
+def _shifty_page(number: int, *, huge_ints: bool = True) -> bytes:
+    """Page ``number`` of a server that changes shape as it goes: what each page adds is noted inline."""
+    rows = []
+    for i in range(10):
+        n = (number - 1) * 10 + i + 1
+        record = {**FULL, "appointment_id": n, f"added_on_page_{number}": {"n": n, "tags": [n]}}
+        record["links"] = {"self": f"/appointment/{n}", f"nested_{number % 3}": n}
+        if number == 3:
+            record["created"] = "2024-02-03t04:05:06z"  # lower-case: only the converter's fallback reads it
+        if number == 4 and huge_ints:
+            record["tenant_id"] = 2**64 + n  # orjson reads it as a float: refused by both paths
+        if number == 5:
+            record["duration"] = -(2**63)  # the smallest int64: read as an int by both
+        if number == 6:
+            del record["notes"], record["item_id"]  # optional fields absent
+        rows.append(record)
+    text = json.dumps({"appointments": rows, "total_entries": _PAGES * 10})
+    if number == 7:  # a key twice in one record: the later value wins in both decoders
+        text = text.replace('"notes": ""', '"notes": "first", "notes": "second"', 1)
+    links = f', "links": {{"next": "/appointment?page={number + 1}"}}' if number < _PAGES else ""
+    return (text[:-1] + links + "}").encode()
+
+
+async def _walk_shifty(url: str) -> list[Any] | str:
+    client = PracSuiteClient("vendor", "account", base_url=url + "/v1", rate_limit=10_000.0, page_window=3)
+    async with client:
+        try:
+            return [canon(a) async for a in client.appointments.list(page_size=10)]
+        except ResponseDecodeError as exc:
+            return f"{type(exc).__name__}: {exc.problems}"
+
+
+async def test_a_shifty_server_gets_the_same_answers_with_and_without_msgspec() -> None:
+    """Every page of a hostile loopback server, walked with msgspec pages and without: equal results."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = _shifty_page(int(request.query["page"]))
+        return web.Response(body=body, content_type="application/json")
+
+    async with web_server(handler) as url:
+        fast = await _walk_shifty(url)
+        _fastpage.set_enabled(False)
+        general_path = await _walk_shifty(url)
+    assert fast == general_path
+    # Page 4's integer beyond 64 bits is refused at its turn, with its path and never its value.
+    assert isinstance(fast, str)
+    assert "tenant_id" in fast
+    assert str(2**64) not in fast
+
+
+async def test_a_shifty_server_without_the_bad_page_decodes_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same server minus page 4: every record once, unknown fields kept at both levels."""
+    answered: list[bool] = []
+
+    def counting(body: bytes, list_key: str, result: Any) -> Any:
+        out = _fastpage.decode_page(body, list_key, result)
+        answered.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_response, "decode_page", counting)
+
+    async def handler(request: web.Request) -> web.Response:
+        body = _shifty_page(int(request.query["page"]), huge_ints=False)
+        return web.Response(body=body, content_type="application/json")
+
+    async with web_server(handler) as url:
+        fast = await _walk_shifty(url)
+        _fastpage.set_enabled(False)
+        general_path = await _walk_shifty(url)
+    assert isinstance(fast, list)
+    assert fast == general_path
+    assert len(fast) == _PAGES * 10
+    # msgspec decoded every page but page 3 (its lower-case "z" is the converter's to read).
+    assert answered[:_PAGES] == [n != 3 for n in range(1, _PAGES + 1)]
