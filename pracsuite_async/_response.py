@@ -167,7 +167,7 @@ def _decipher(
         return None
     list_key = endpoint.list_key
     if list_key is not None and result is not None:
-        # msgspec, when installed, decodes a page of records about twice as fast; it
+        # msgspec, when installed, decodes a page of records 1.5-1.8x as fast; it
         # returns None for anything it cannot vouch for, and the general path below decides.
         fast = decode_page(body, list_key, result)
         if fast is not None:
