@@ -23,22 +23,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from benchmarks._servers import ServerProcess, ServerSpec, cores, pin, unpin
+from benchmarks.overhead import PAGE_SIZE, TASKS, _fan_out
 from pracsuite_async import OPERATIONS, PracSuiteClient
 from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._wire import build_request
-
-TASKS = 64
-PAGE_SIZE = 50
-
-
-async def _fan_out(count: int, get: Callable[[int], Awaitable[None]]) -> None:
-    pages = iter(range(1, count + 1))
-
-    async def worker() -> None:
-        for page in pages:
-            await get(page)
-
-    await asyncio.gather(*(worker() for _ in range(TASKS)))
 
 
 async def _walks(rounds: int, count: int) -> None:

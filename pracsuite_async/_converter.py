@@ -41,6 +41,8 @@ from pracsuite_async.models._base import Model
 
 __all__ = [
     "CONVERTER",
+    "TIME_KINDS",
+    "TIME_NAMES",
     "StructureError",
     "decodes_int",
     "field_names",
@@ -48,6 +50,7 @@ __all__ = [
     "query_params",
     "structure",
     "structure_list",
+    "time_lines",
     "unstructure",
     "wire_keys",
 ]
@@ -117,6 +120,30 @@ _PARSERS: dict[str, Callable[[str], date]] = {
     "datetime": _parse_datetime,
     "date": date.fromisoformat,
 }
+#: The kinds of time field, and the names the lines of :func:`time_lines` use (a generator
+#: puts them in the namespace of its generated code).
+TIME_KINDS = ("local", "timestamp", "datetime", "date")
+TIME_NAMES: dict[str, Any] = {"fromiso": _fromiso, "fromdate": date.fromisoformat, "UTC": UTC}
+
+
+def time_lines(v: str, kind: str) -> list[str]:
+    """Generated source that reads the time text in the variable ``v`` (not ``None``) in place.
+
+    The reading rules of every generated path (the hooks here, ``_fastpage``): ``fromisoformat``
+    and, for tenant-local times, the wall-clock part of ``...Z`` or an offset; a naive
+    timestamp is UTC. What ``fromisoformat`` does not read (a lower-case ``z``) raises
+    ``ValueError``, and the caller's slower path decides, with :data:`_PARSERS`.
+    """
+    if kind == "date":
+        return [f"{v} = fromdate({v})"]
+    lines = [f"{v} = fromiso({v})"]
+    if kind == "local":
+        lines += [f"if {v}.tzinfo is not None:", f"    {v} = {v}.replace(tzinfo=None)"]
+    elif kind == "timestamp":
+        lines += [f"if {v}.tzinfo is None:", f"    {v} = {v}.replace(tzinfo=UTC)"]
+    return lines
+
+
 _FORMATTERS: dict[str, Callable[[Any], str]] = {
     "local": _format_local,
     "timestamp": _format_timestamp,
@@ -229,11 +256,6 @@ def wire_keys(cls: type) -> frozenset[str]:
     return keys
 
 
-def is_bare(cls: type) -> bool:
-    """Whether a model may be filled slot by slot, bypassing ``__init__`` (see ``_bare``)."""
-    return _bare(cls)
-
-
 def field_names(cls: type) -> tuple[str, ...]:
     """The attribute names of a model (``extra`` excluded): keyword names of request models."""
     return tuple(f.name for f in _fields(cls))
@@ -262,7 +284,7 @@ def _compile(name: str, lines: list[str], namespace: dict[str, Any]) -> _Hook:
     return cast("_Hook", namespace[name])
 
 
-def _bare(cls: type) -> bool:
+def is_bare(cls: type) -> bool:
     """Whether ``cls(...)`` only stores its arguments (no validators, init hooks...), so a hook may fill
     ``object.__new__(cls)`` itself: true for the generated response models."""
     hooks = ("__attrs_init__", "__attrs_pre_init__", "__attrs_post_init__")
@@ -342,7 +364,7 @@ def _build(obj: str, src: str, tag: str, cls: type, *, ns: dict[str, Any], conve
     for name, f in zip(names, fields, strict=True):
         lines += convert(name, f)
     extra = f"{{}} if {n} == {count} else e{tag}"
-    if not _bare(cls):
+    if not is_bare(cls):
         args = "".join(f"{f.name}={v}, " for f, v in zip(fields, names, strict=True))
         return [*lines, f"{obj} = cls{tag}({args}extra={extra})"]
     # Slot stores right here: no constructor call with 25 arguments and a default factory.
@@ -379,9 +401,7 @@ def _make_structure(cls: type[Model]) -> _Hook:
     # lower-case "z", a naive timestamp, bad data) raises, and the interpreted, tolerant
     # _structure_slow decides instead. An all-scalar nested model (``links``) is built in
     # place, saving a call.
-    ns: dict[str, Any] = {
-        "new": object.__new__, "fromiso": _fromiso, "fromdate": date.fromisoformat
-    }
+    ns: dict[str, Any] = {"new": object.__new__, **TIME_NAMES}
 
     def convert(v: str, f: _Field) -> list[str]:
         # ``v.__class__ is int`` is an exact check (a bool is not an int) and, measured on
@@ -394,15 +414,8 @@ def _make_structure(cls: type[Model]) -> _Hook:
             ns[f"t{i}"] = f.inner
             return [f"if {v}.__class__ not in t{i}{nullable}:", "    raise TypeError"]
         lines = [f"if {v} is None:", "    raise TypeError"] if f.required else []
-        if f.kind in ("local", "timestamp", "datetime"):
-            lines += [f"if {v} is not None:", f"    {v} = fromiso({v})"]
-            if f.kind == "local":  # lenient: keep the wall-clock part of "...Z" or an offset
-                lines += [f"    if {v}.tzinfo is not None:", f"        {v} = {v}.replace(tzinfo=None)"]
-            elif f.kind == "timestamp":  # a naive timestamp goes the slow way, which reads it as UTC
-                lines += [f"    if {v}.tzinfo is None:", "        raise ValueError"]
-            return lines
-        if f.kind == "date":
-            return [*lines, f"if {v} is not None:", f"    {v} = fromdate({v})"]
+        if f.kind in TIME_KINDS:
+            return [*lines, f"if {v} is not None:", *_indent(time_lines(v, f.kind), 4)]
         if f.kind == "model" and _fields(f.inner) and all(n.kind == "plain" for n in _fields(f.inner)):
             return [
                 *lines,
@@ -493,7 +506,7 @@ def _structure_slow(cls: type[Model], data: Any) -> Model:
                 raise _Invalid from None
         values[f.name] = value
     obj = cls(**values)
-    known = {f.wire for f in _fields(cls)}
+    known = wire_keys(cls)
     if not known.issuperset(data):
         obj.extra = {k: v for k, v in data.items() if k not in known}
     return obj

@@ -41,7 +41,6 @@ from __future__ import annotations
 import linecache
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
 from typing import Any, get_args, get_origin
 
 from pracsuite_async import _converter
@@ -233,7 +232,7 @@ def _learn_record(cls: type, record: Any) -> bool:
 
 # -- mirrors --------------------------------------------------------------------------------------
 
-_TIMES = ("local", "timestamp", "datetime", "date")
+_TIMES = _converter.TIME_KINDS
 
 
 def _mirror(cls: type) -> Any:
@@ -300,8 +299,7 @@ def _mirror_type(f: Any) -> Any:
 
 def _make_converter(cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], list[Any]]]:
     ns: dict[str, Any] = {
-        "new": object.__new__, "cls": cls, "UNSET": msgspec.UNSET, "UTC": UTC, "Raw": msgspec.Raw,
-        "fromiso": datetime.fromisoformat, "fromdate": date.fromisoformat, "plain": _plain,
+        "new": object.__new__, "cls": cls, "UNSET": msgspec.UNSET, "plain": _plain, **_converter.TIME_NAMES,
     }
     body: list[str] = ["o = new(cls)"]
     for i, f in enumerate(_converter._fields(cls)):
@@ -319,14 +317,8 @@ def _make_converter(cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], li
             body.append(f"o.{f.name} = x")
             continue
         body += [f"x = {value}", "if x is not None:"]
-        if f.kind == "date":
-            body.append("    x = fromdate(x)")
-        elif f.kind in _TIMES:
-            body.append("    x = fromiso(x)")  # ValueError (a lower-case "z"...): the general path
-            if f.kind == "local":  # lenient: the wall-clock part of "...Z" or an offset
-                body += ["    if x.tzinfo is not None:", "        x = x.replace(tzinfo=None)"]
-            elif f.kind == "timestamp":  # a naive timestamp is read as UTC
-                body += ["    if x.tzinfo is None:", "        x = x.replace(tzinfo=UTC)"]
+        if f.kind in _TIMES:  # the converter's own reading rules; ValueError: the general path
+            body += ["    " + line for line in _converter.time_lines("x", f.kind)]
         elif f.kind == "model":
             ns[f"c{i}"] = _converters[f.inner][0]
             body.append(f"    x = c{i}(x)")

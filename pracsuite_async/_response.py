@@ -171,10 +171,7 @@ def _decipher(
         # returns None for anything it cannot vouch for, and the general path below decides.
         fast = decode_page(body, list_key, result)
         if fast is not None:
-            records, total, links = fast
-            if not endpoint.paginated:
-                return records
-            return ListBody(records, _total(total), _has_next(links, method, path))
+            return _list_result(endpoint, *fast, method=method, path=path)
     data = _parse(body, method=method, path=path)
     if type(data) is dict and "error" in data:
         _raise_envelope(data, headers, body, method=method, path=path, wall_now=wall_now)
@@ -189,9 +186,17 @@ def _decipher(
         what = "missing" if items is None else "expected a list"
         raise _decode_error(method, path, "list response has no list of records", f"{what} @ $.{list_key}")
     records = decode(items, list[result], method=method, path=path, where=f"$.{list_key}")  # type: ignore[valid-type]
+    total, links = data.get("total_entries"), data.get("links")
+    return _list_result(endpoint, records, total, links, method=method, path=path)
+
+
+def _list_result(
+    endpoint: Endpoint[Any], records: list[Any], total: object, links: object, *, method: str, path: str
+) -> Any:
+    """A list response's result: the records, and for a paginated list what the pager goes on."""
     if not endpoint.paginated:
         return records
-    return ListBody(records, _total(data.get("total_entries")), _has_next(data.get("links"), method, path))
+    return ListBody(records, _total(total), _has_next(links, method, path))
 
 
 def _parse(body: bytes, *, method: str, path: str) -> Any:
