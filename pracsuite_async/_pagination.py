@@ -18,12 +18,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import math
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Hashable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Hashable,
+    Iterable,
+)
 from contextvars import ContextVar
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Protocol, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -69,6 +79,8 @@ class PageLoader(Protocol[T]):
 #: ``fetch(page_number, page_size)`` returning that page (or a :class:`PageLoader` for it);
 #: HTTP, retries and pacing live in it.
 PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T] | PageLoader[T]]]
+
+_Fetching: TypeAlias = Coroutine[Any, Any, "Page[T] | PageLoader[T]"]
 
 # Set inside each fetch task (a task runs in its own copy of the context), so a
 # fetcher reads the deadline of the walk that started it, even with walks of one
@@ -185,6 +197,7 @@ class Pager(Generic[T]):
         if max_pages is not None:
             _check_int("max_pages", max_pages, 1, None)
         self._fetch = fetch
+        self._coroutine = inspect.iscoroutinefunction(fetch)
         self._page_size = page_size
         self._window = window
         self._ordered = ordered
@@ -320,7 +333,7 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
         raise RequestValidationError(name, msg)
 
 
-def _key_set(keys: list[Any]) -> frozenset[Any] | None:
+def _key_set(keys: Iterable[Any]) -> frozenset[Any] | None:
     """The page's keys as a set, when every key is hashable and none is ``None``."""
     try:
         found = frozenset(keys)
@@ -335,6 +348,10 @@ class _Run(Generic[T]):
     def __init__(self, pager: Pager[T]) -> None:
         self.pager = pager
         self.deadline = pager._deadline() if pager._deadline is not None else None
+        self.loop = asyncio.get_running_loop()
+        # A coroutine function's call only builds the coroutine, so it can be made here
+        # and run by the task; anything else (or a deadline to set) goes through _fetch.
+        self.wrap = not (pager._coroutine and self.deadline is None and _WALK_DEADLINE.get() is None)
         self.tasks: dict[int, asyncio.Task[Page[T] | PageLoader[T]]] = {}
         # Cancelled because they fell past the end; awaited on close, counted in the window.
         self.dropped: list[asyncio.Task[Page[T] | PageLoader[T]]] = []
@@ -353,7 +370,7 @@ class _Run(Generic[T]):
         self.held = 0
         self.key_limit = (pager._window + 1) * pager._page_size
         # Page-ignored detection: the signatures of recently arrived pages by number.
-        self.signatures: dict[int, object] = {}
+        self.signatures: dict[int, tuple[bool, Collection[Any]]] = {}
         # Unordered walks: page numbers whose fetch finished, in arrival order (a done
         # callback per task), and the future the walk sleeps on while there are none.
         # Waiting on all window tasks with asyncio.wait would add and remove a callback
@@ -385,11 +402,15 @@ class _Run(Generic[T]):
         if len(tasks) >= room:
             return
         last = min(self.limit(), self.last_allowed)  # nothing below changes it
+        create_task, size = self.loop.create_task, pager._page_size
         while self.next_start <= last and len(tasks) < room:
             number = self.next_start
             self.next_start += 1
-            task = asyncio.create_task(self._fetch(number), name=f"pracsuite-page-{number}")
-            self.tasks[number] = task
+            # The fetch runs inside its task (in the task's own copy of the context); the
+            # wrapper that sets the walk's deadline there is skipped when there is none to set.
+            work = self._fetch(number) if self.wrap else cast("_Fetching[T]", pager._fetch(number, size))
+            task = create_task(work, name=f"pracsuite-page-{number}")
+            tasks[number] = task
             if not pager._ordered:
                 task.add_done_callback(functools.partial(self._arrive, number))
 
@@ -407,7 +428,8 @@ class _Run(Generic[T]):
 
     async def _fetch(self, number: int) -> Page[T] | PageLoader[T]:
         # Called inside the task so an early cancel never leaves an un-awaited coroutine.
-        _WALK_DEADLINE.set(self.deadline)
+        if _WALK_DEADLINE.get() is not self.deadline:  # a set() builds a new context map
+            _WALK_DEADLINE.set(self.deadline)
         return await self.pager._fetch(number, self.pager._page_size)
 
     async def next_page(self) -> tuple[int, Page[T]]:
@@ -488,64 +510,95 @@ class _Run(Generic[T]):
         """Check for a repeated page, drop duplicates by ``key`` and cap at ``max_items``."""
         pager = self.pager
         items = page.items
-        if pager._key is not None:
+        if pager._key is not None and items:
             keys = list(map(pager._key, items))
-            found = _key_set(keys)
-            if items:
+            if not self._all_new(page.number, keys):
+                found = _key_set(keys)
                 # What makes two pages "the same records": their key set, else the items.
-                self._check_repeat(page.number, items if found is None else found)
-            items = self._unseen(items, keys, found)
+                self._check_repeat(page.number, (True, found) if found is not None else (False, items))
+                items = self._unseen(items, keys)
         elif items:
-            self._check_repeat(page.number, items)
+            self._check_repeat(page.number, (False, items))
         limit = pager._max_items
         if limit is not None and self.emitted + len(items) > limit:
             items = items[: limit - self.emitted]
         self.emitted += len(items)
         return page if items is page.items else attrs.evolve(page, items=items)
 
-    def _check_repeat(self, number: int, signature: object) -> None:
+    def _all_new(self, number: int, keys: list[Any]) -> bool:
+        """Remember a page whose keys are all usable, distinct and unseen (the usual page); else False.
+
+        Such a page cannot repeat a neighbour already read: that neighbour's keys are
+        remembered, and none of these is. So the repeat check is left to the careful
+        path, which every page that shares a key with what came before takes.
+        """
+        seen = self.seen
+        try:
+            if not seen.isdisjoint(keys):
+                return False
+        except TypeError:  # an unhashable key (a malformed id)
+            return False
+        before = len(seen)
+        seen.update(keys)  # every key hashed above, so this cannot raise
+        seen.discard(None)
+        if len(seen) - before != len(keys):  # a None key, or one key twice in the page
+            seen.difference_update(keys)  # none of them was there before
+            return False
+        self._signed(number, (True, keys))
+        self._remember(keys)
+        return True
+
+    def _check_repeat(self, number: int, signature: tuple[bool, Collection[Any]]) -> None:
         # A server that ignores ``page`` answers every page with page 1; dedupe would
         # then drop everything after it and the walk would end "complete".
-        signatures = self.signatures
+        by_keys, mine = signature
         for neighbour in (number - 1, number + 1):
-            if signatures.get(neighbour) == signature:
+            other = self.signatures.get(neighbour)
+            if other is None or other[0] is not by_keys:
+                continue
+            # Key signatures are kept as the page's key list; compared as sets here, off the usual path.
+            if (frozenset(other[1]) == mine) if by_keys else (other[1] == mine):
                 msg = "the page repeats the records of the page before it; the server may be ignoring 'page'"
                 raise PaginationError(msg, page=max(number, neighbour))
+        self._signed(number, signature)
+
+    def _signed(self, number: int, signature: tuple[bool, Collection[Any]]) -> None:
+        signatures = self.signatures
         signatures[number] = signature
         if len(signatures) > self.pager._window + 2:
-            del signatures[min(signatures)]
+            # Ordered walks insert in page order, so the first key is the lowest; min()
+            # over the window, per page, was a measurable share of the walk.
+            del signatures[next(iter(signatures)) if self.pager._ordered else min(signatures)]
 
-    def _unseen(self, items: list[T], keys: list[Any], found: frozenset[Any] | None) -> list[T]:
+    def _unseen(self, items: list[T], keys: list[Any]) -> list[T]:
         seen = self.seen
-        added: Collection[Any]
-        if found is not None and len(found) == len(keys) and found.isdisjoint(seen):
-            # The usual page: no duplicates, checked with C-level set operations.
-            kept, added = items, found
-        else:
-            kept, fresh = [], []
-            mine: set[Any] = set()
-            for item, value in zip(items, keys, strict=True):
-                if value is None or not isinstance(value, Hashable):
-                    kept.append(item)  # no usable identity: never dropped
-                    continue
-                try:
-                    repeated = value in seen or value in mine
-                except TypeError:  # hashable type, unhashable contents (a tuple of lists)
-                    kept.append(item)
-                    continue
-                if not repeated:
-                    mine.add(value)
-                    fresh.append(value)
-                    kept.append(item)
-            added = fresh
-        seen.update(added)
+        kept, fresh = [], []
+        mine: set[Any] = set()
+        for item, value in zip(items, keys, strict=True):
+            if value is None or not isinstance(value, Hashable):
+                kept.append(item)  # no usable identity: never dropped
+                continue
+            try:
+                repeated = value in seen or value in mine
+            except TypeError:  # hashable type, unhashable contents (a tuple of lists)
+                kept.append(item)
+                continue
+            if not repeated:
+                mine.add(value)
+                fresh.append(value)
+                kept.append(item)
+        seen.update(fresh)
+        self._remember(fresh)
+        return kept
+
+    def _remember(self, added: list[Any]) -> None:
+        """Keep a page's new keys in the window's memory, forgetting the oldest pages past its bound."""
         self.chunks.append(added)
         self.held += len(added)
         while self.held > self.key_limit and len(self.chunks) > 1:
             old = self.chunks.popleft()
             self.held -= len(old)
-            seen.difference_update(old)
-        return kept
+            self.seen.difference_update(old)
 
     async def close(self) -> None:
         """Cancel every fetch still in flight and wait until they have all finished."""

@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 
 import pytest
 
+from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import PaginationError, PracSuiteError, RequestTypeError, RequestValidationError
-from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._pagination import Page, Pager, walk_deadline
+from pracsuite_async.testing import FakeClock
 
 T = TypeVar("T")
 
@@ -636,6 +638,36 @@ class TestSurface:
             (2, 10, 23, True),
             (3, 3, 23, False),
         ]
+
+    async def test_fetch_may_be_any_function_returning_an_awaitable(self) -> None:
+        """A plain function returning an awaitable is run inside the page's task, like a coroutine function."""
+        server = Server(23)
+        calls: list[int] = []
+
+        def fetch(number: int, size: int) -> Awaitable[Page[int]]:
+            calls.append(number)
+            return server.fetch(number, size)
+
+        assert await Pager(fetch, page_size=10).collect() == list(range(1, 24))
+        assert calls == [1, 2, 3]
+
+    async def test_a_walk_inside_a_fetch_sees_its_own_deadline(self) -> None:
+        """A walk started by another walk's fetch does not inherit the outer walk's deadline."""
+        outer_deadline = Deadline(FakeClock(), 60.0, method="GET", path="/appointments")
+        seen: list[Deadline | None] = []
+
+        async def inner_fetch(number: int, size: int) -> Page[int]:
+            seen.append(walk_deadline())
+            return Page(number, [number], 1, False)
+
+        async def outer_fetch(number: int, size: int) -> Page[int]:
+            seen.append(walk_deadline())
+            inner = await Pager(inner_fetch, page_size=1).collect()
+            return Page(number, inner, 1, False)
+
+        walk = Pager(outer_fetch, page_size=1, deadline=lambda: outer_deadline)
+        assert await walk.collect() == [1]
+        assert seen == [outer_deadline, None]
 
     async def test_stats_reset_per_walk(self) -> None:
         """pages_fetched and items_yielded (whole pages handed out) count the latest walk, for progress bars."""
