@@ -3,8 +3,9 @@
 The API pages with ``page``/``page_size`` and answers ``total_entries`` plus
 ``links.next`` (README "Pagination"). :class:`Pager` drives any page-fetch function
 ``fetch(page_number, page_size) -> Page[T]``: it reads the first page, plans the
-rest from ``total_entries`` and ``links.next``, fetches them concurrently with at
-most ``window`` pages held at once, and yields them in page order. The fetch
+rest from ``total_entries`` and ``links.next``, fetches them concurrently (at most
+``window`` fetches in flight, ``2 * window`` pages held), and yields them in page
+order. The fetch
 function owns HTTP, retries and rate limiting; this module only decides which pages
 to request and when, so it has no I/O of its own and is tested with fake fetchers.
 
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import inspect
 import math
 from collections import deque
 from collections.abc import (
@@ -27,7 +26,6 @@ from collections.abc import (
     Awaitable,
     Callable,
     Collection,
-    Coroutine,
     Hashable,
     Iterable,
 )
@@ -80,8 +78,6 @@ class PageLoader(Protocol[T]):
 #: HTTP, retries and pacing live in it.
 PageFetcher: TypeAlias = Callable[[int, int], Awaitable[Page[T] | PageLoader[T]]]
 
-_Fetching: TypeAlias = Coroutine[Any, Any, "Page[T] | PageLoader[T]"]
-
 # Set inside each fetch task (a task runs in its own copy of the context), so a
 # fetcher reads the deadline of the walk that started it, even with walks of one
 # Pager running concurrently.
@@ -91,10 +87,6 @@ _WALK_DEADLINE: ContextVar[Deadline | None] = ContextVar("pracsuite_walk_deadlin
 def walk_deadline() -> Deadline | None:
     """The :class:`Deadline` of the walk whose page is being fetched (for fetch functions)."""
     return _WALK_DEADLINE.get()
-
-
-def _failed(task: asyncio.Task[Any]) -> bool:
-    return task.cancelled() or task.exception() is not None
 
 
 def _count(value: object) -> int | None:
@@ -112,10 +104,13 @@ class Pager(Generic[T]):
     starts a fresh walk from ``start_page``.
 
     How it walks: the first page is fetched alone; the rest are fetched
-    concurrently, never more than ``window`` pages held at once (in flight, finished
-    but waiting for their turn, and the one being consumed all count), so memory is
-    bounded by ``window * page_size`` items. Pages are yielded in page order (with
-    ``ordered=False``, as they arrive).
+    concurrently by at most ``window`` workers, so never more than ``window`` fetches
+    are in flight, and never more than ``2 * window`` pages are held at once (in
+    flight, fetched and waiting for their turn, and the one being consumed all
+    count), so memory is bounded by ``2 * window * page_size`` records. A worker
+    that has fetched a page goes straight on to the next while the caller keeps up,
+    as a plain fan-out of ``window`` tasks would. Pages are yielded in page order
+    (with ``ordered=False``, as they arrive).
 
     Where it ends (guarantees, README "Pagination guarantees"): when
     ``total_entries`` and ``links.next`` disagree, the reading that fetches more
@@ -155,12 +150,13 @@ class Pager(Generic[T]):
     Args:
         fetch: ``fetch(page_number, page_size)`` returning that :class:`Page`.
         page_size: Records per page, 1..100.
-        window: The most pages held at once; 1 fetches strictly one page at a time.
+        window: The most page fetches in flight at once; 1 fetches strictly one page
+            at a time. Up to twice as many pages are held (see above).
         ordered: Yield pages in page order (default) or as they arrive.
         max_items: Stop after this many items, cancelling fetches still in flight;
             pages that could not be needed are never requested.
         key: Identity of an item (e.g. ``operator.attrgetter("appointment_id")``). An
-            item whose key was seen among the last ``(window + 1) * page_size`` kept
+            item whose key was seen among the last ``(2 * window + 1) * page_size`` kept
             keys is dropped as a duplicate, so memory stays flat; an item whose key
             is ``None`` or unhashable is never dropped.
         start_page: The first page to fetch, to resume an interrupted walk.
@@ -197,7 +193,6 @@ class Pager(Generic[T]):
         if max_pages is not None:
             _check_int("max_pages", max_pages, 1, None)
         self._fetch = fetch
-        self._coroutine = inspect.iscoroutinefunction(fetch)
         self._page_size = page_size
         self._window = window
         self._ordered = ordered
@@ -303,7 +298,12 @@ class Pager(Generic[T]):
         try:
             while not run.full():
                 run.start(holding=0)
-                if not run.tasks:
+                if not run.pending():
+                    if run.workers and run.next_start <= run.last and not run.failed:
+                        # Workers cancelled for pages past the end still hold the window
+                        # while they finish, and more pages are known: wait, then go on.
+                        await asyncio.wait(list(run.workers))
+                        continue
                     run.check_complete()
                     return
                 number, page = await run.next_page()
@@ -343,18 +343,30 @@ def _key_set(keys: Iterable[Any]) -> frozenset[Any] | None:
 
 
 class _Run(Generic[T]):
-    """The state of one walk: fetches in flight, the known end, dedupe memory."""
+    """The state of one walk: its fetch workers, fetched pages, the known end, dedupe memory.
+
+    Pages are fetched by at most ``window`` worker tasks. A worker that has handed over
+    its page claims the next one itself, in the same step, while the pages held (in
+    flight, waiting for their turn, with the caller) stay under ``2 * window``. So, as in a plain
+    fan-out, one request's objects are freed and the next one's allocated together: a
+    task per page, started only when the caller took a page, freed a whole batch of
+    requests before allocating the next, and every such swing triggered a collection.
+    """
 
     def __init__(self, pager: Pager[T]) -> None:
         self.pager = pager
         self.deadline = pager._deadline() if pager._deadline is not None else None
         self.loop = asyncio.get_running_loop()
-        # A coroutine function's call only builds the coroutine, so it can be made here
-        # and run by the task; anything else (or a deadline to set) goes through _fetch.
-        self.wrap = not (pager._coroutine and self.deadline is None and _WALK_DEADLINE.get() is None)
-        self.tasks: dict[int, asyncio.Task[Page[T] | PageLoader[T]]] = {}
-        # Cancelled because they fell past the end; awaited on close, counted in the window.
-        self.dropped: list[asyncio.Task[Page[T] | PageLoader[T]]] = []
+        # Page number -> the worker fetching it, and -> its result (a Page, a PageLoader or
+        # the exception the fetch raised) once fetched and until its turn.
+        self.flying: dict[int, asyncio.Task[None]] = {}
+        self.ready: dict[int, Page[T] | PageLoader[T] | BaseException] = {}
+        # Every live worker, those cancelled for a page past the end included: they count
+        # against the window until they have finished.
+        self.workers: set[asyncio.Task[None]] = set()
+        self.holding = 0  # 1 while the caller has a page
+        self.failed = False  # a fetch failed: the walk ends at its turn, so fetch no more
+        self.closed = False
         first = pager._start_page
         self.next_start = first  # the next page number to fetch
         self.next_yield = first  # ordered mode: the page whose turn it is
@@ -362,21 +374,21 @@ class _Run(Generic[T]):
         self.proven = first  # the last page some page's links.next (or its own items) proved
         self.counted: int | None = None  # the last page the latest total_entries implies
         self.stop_at: int | None = None  # an empty or final short page ended the data here
+        self.last: float = first  # the last page to fetch as things stand: min(limit(), last_allowed)
         self.emitted = 0
         # Dedupe memory: a set of recent keys, evicted page by page (oldest first) once
-        # it holds more than (window + 1) pages' worth, so memory stays flat.
+        # it holds more than a page beyond the held pages' worth (2 * window + 1 pages),
+        # so memory stays flat and neighbours read out of order still meet.
         self.seen: set[Any] = set()
         self.chunks: deque[Collection[Any]] = deque()
         self.held = 0
-        self.key_limit = (pager._window + 1) * pager._page_size
+        self.key_limit = (2 * pager._window + 1) * pager._page_size
         # Page-ignored detection: the signatures of recently arrived pages by number.
         self.signatures: dict[int, tuple[bool, Collection[Any]]] = {}
-        # Unordered walks: page numbers whose fetch finished, in arrival order (a done
-        # callback per task), and the future the walk sleeps on while there are none.
-        # Waiting on all window tasks with asyncio.wait would add and remove a callback
-        # on each of them for every page: O(window) per page.
-        self.arrived: list[int] = []
+        # The consumer sleeps on this future until the page it waits for (any page, in
+        # an unordered walk: waiting_for None) has been fetched.
         self.wakeup: asyncio.Future[None] | None = None
+        self.waiting_for: int | None = None
 
     def full(self) -> bool:
         limit = self.pager._max_items
@@ -389,30 +401,74 @@ class _Run(Generic[T]):
     def limit(self) -> int:
         return self.end() if self.stop_at is None else min(self.end(), self.stop_at)
 
+    def pending(self) -> bool:
+        """Whether some page was claimed and not yet taken at its turn."""
+        return bool(self.flying or self.ready)
+
     def start(self, *, holding: int) -> None:
-        """Start fetches until the window is full or no further page is known to exist."""
+        """Start workers until the window is full or no further page may be fetched now."""
+        self.holding = holding
+        workers, window = self.workers, self.pager._window
+        while len(workers) < window and (number := self._claim()) is not None:
+            worker = self.loop.create_task(self._work(number), name=f"pracsuite-page-fetcher-{number}")
+            self.flying[number] = worker
+            workers.add(worker)
+            worker.add_done_callback(workers.discard)
+
+    def _claim(self) -> int | None:
+        """The next page to fetch, or None: past the known end, a failure, or no room to hold it."""
+        number = self.next_start
+        if number > self.last or self.failed or self.closed:
+            return None
         pager = self.pager
-        if self.dropped:  # cancel() marked a failure of theirs retrieved: nobody wants it
-            self.dropped = [t for t in self.dropped if not t.done()]
-        tasks = self.tasks
-        room = pager._window - len(self.dropped) - holding
+        if len(self.flying) + len(self.ready) + self.holding >= 2 * pager._window:
+            return None  # pages held: in flight, waiting for their turn, with the caller
         if pager._max_items is not None:
             # Do not fetch pages that could not be needed; dedupe losses top up later.
-            room = min(room, math.ceil((pager._max_items - self.emitted) / pager._page_size))
-        if len(tasks) >= room:
-            return
-        last = min(self.limit(), self.last_allowed)  # nothing below changes it
-        create_task, size = self.loop.create_task, pager._page_size
-        while self.next_start <= last and len(tasks) < room:
-            number = self.next_start
-            self.next_start += 1
-            # The fetch runs inside its task (in the task's own copy of the context); the
-            # wrapper that sets the walk's deadline there is skipped when there is none to set.
-            work = self._fetch(number) if self.wrap else cast("_Fetching[T]", pager._fetch(number, size))
-            task = create_task(work, name=f"pracsuite-page-{number}")
-            tasks[number] = task
-            if not pager._ordered:
-                task.add_done_callback(functools.partial(self._arrive, number))
+            need = math.ceil((pager._max_items - self.emitted) / pager._page_size)
+            if len(self.flying) + len(self.ready) >= need:
+                return None
+        self.next_start = number + 1
+        return number
+
+    async def _work(self, number: int) -> None:
+        """Fetch pages until none may be claimed: this page, then whatever :meth:`_claim` gives."""
+        # A task runs in its own copy of the context: the walk's deadline is set once, here.
+        if _WALK_DEADLINE.get() is not self.deadline:
+            _WALK_DEADLINE.set(self.deadline)
+        me = cast("asyncio.Task[None]", asyncio.current_task())
+        fetch, size, flying = self.pager._fetch, self.pager._page_size, self.flying
+        try:
+            while True:
+                result: Page[T] | PageLoader[T] | BaseException
+                try:
+                    result = await fetch(number, size)
+                except Exception as exc:  # noqa: BLE001 - raised at the page's turn, not here
+                    result = exc
+                    self.failed = True
+                self._deliver(number, result)
+                next_number = self._claim()
+                if next_number is None:
+                    return
+                number = next_number
+                flying[number] = me
+        except BaseException as exc:
+            # Cancelled (or worse) while fetching a page still ours: its turn raises it. A
+            # page dropped past the end, or a closed walk, is no longer ours.
+            if flying.get(number) is me:
+                self._deliver(number, exc)
+            raise
+        finally:
+            # Out of the window at once: the done-callback would run a loop iteration
+            # later, and the caller may ask for the next page before that.
+            self.workers.discard(me)
+
+    def _deliver(self, number: int, result: Page[T] | PageLoader[T] | BaseException) -> None:
+        del self.flying[number]
+        self.ready[number] = result
+        wakeup = self.wakeup
+        if wakeup is not None and self.waiting_for in (None, number) and not wakeup.done():
+            wakeup.set_result(None)
 
     def check_complete(self) -> None:
         """Raise when the walk stopped at ``max_pages`` while the server reports more."""
@@ -420,63 +476,37 @@ class _Run(Generic[T]):
             msg = "the server reports more pages than max_pages allows; raise it or resume with start_page"
             raise PaginationError(msg, page=int(self.last_allowed) + 1)
 
-    def _arrive(self, number: int, task: asyncio.Task[Page[T] | PageLoader[T]]) -> None:
-        self.arrived.append(number)
-        wakeup = self.wakeup
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
-
-    async def _fetch(self, number: int) -> Page[T] | PageLoader[T]:
-        # Called inside the task so an early cancel never leaves an un-awaited coroutine.
-        if _WALK_DEADLINE.get() is not self.deadline:  # a set() builds a new context map
-            _WALK_DEADLINE.set(self.deadline)
-        return await self.pager._fetch(number, self.pager._page_size)
-
     async def next_page(self) -> tuple[int, Page[T]]:
         """Wait for the next page to yield: the next in order, or the first to finish."""
         if self.pager._ordered:
             number = self.next_yield
-            task = self.tasks[number]
-            if not task.done():
-                # Awaited directly: one loop iteration after it finishes, where
-                # asyncio.wait([task]) takes two (its own callback, then ours), a
-                # measurable share of a page's client CPU. A failure is raised below, at
-                # this page's turn. If we are cancelled meanwhile the cancellation also
-                # reaches the task, which close() would cancel anyway.
-                with contextlib.suppress(Exception):
-                    await task
+            if number not in self.ready:
+                await self._wait(number)
         else:
-            number = await self._next_arrival()
-        task = self.tasks.pop(number)
+            while not self.ready:
+                await self._wait(None)
+            # Successful pages first: an error ends the walk, so yield what arrived before it.
+            fine = [n for n, result in self.ready.items() if not isinstance(result, BaseException)]
+            number = min(fine) if fine else min(self.ready)
+        result = self.ready.pop(number)
         self.next_yield = number + 1
-        page = task.result()  # a failed fetch raises here, at its turn
-        if not isinstance(page, Page):
+        if isinstance(result, BaseException):
+            raise result  # a failed fetch raises here, at its turn
+        if not isinstance(result, Page):
             # Built now, at its turn: a page's records live only while the caller has it.
-            page = await page.load()
-        # Counted at its turn, not on arrival: a done-callback per page costs a loop trip.
+            result = await result.load()
+        # Counted at its turn, not on arrival.
         self.pager.pages_fetched += 1
-        return number, page
+        return number, result
 
-    async def _next_arrival(self) -> int:
-        """Unordered walks: the lowest finished page that succeeded, else the lowest that failed."""
-        tasks = self.tasks
-        while True:
-            # Pages dropped past the end arrive too; they are no longer in tasks.
-            finished = sorted(n for n in self.arrived if n in tasks)
-            if finished:
-                break
-            self.arrived.clear()
-            # A future of our own, not the tasks: cancelling this walk leaves them to close().
-            self.wakeup = asyncio.get_running_loop().create_future()
-            try:
-                await self.wakeup
-            finally:
-                self.wakeup = None
-        # Successful pages first: an error ends the walk, so yield what arrived before it.
-        number = next((n for n in finished if not _failed(tasks[n])), finished[0])
-        finished.remove(number)
-        self.arrived = finished
-        return number
+    async def _wait(self, number: int | None) -> None:
+        # A future of our own, not the workers: cancelling this walk leaves them to close().
+        self.waiting_for = number
+        self.wakeup = self.loop.create_future()
+        try:
+            await self.wakeup
+        finally:
+            self.wakeup = None
 
     def absorb(self, number: int, page: Page[T]) -> None:
         """Update the plan from a page's ``total_entries``, ``links.next`` and length."""
@@ -496,13 +526,16 @@ class _Run(Generic[T]):
             # links.next proves the next page; a full page at least proves itself.
             self.proven = max(self.proven, number + 1 if page.has_next else number)
         limit = self.limit()
+        self.last = min(limit, self.last_allowed)
         if self.next_start - 1 <= limit:
-            return  # pages start in order, so none in flight lies past the end
-        beyond = sorted(n for n in self.tasks if n > limit)
+            return  # pages are claimed in order, so none lies past the end
+        beyond = sorted(n for n in (*self.flying, *self.ready) if n > limit)
         for n in beyond:
-            task = self.tasks.pop(n)
-            task.cancel()
-            self.dropped.append(task)
+            worker = self.flying.pop(n, None)
+            if worker is not None:
+                worker.cancel()  # it stays in workers, counted in the window, until it has finished
+            else:
+                del self.ready[n]
         if beyond:
             self.next_start = min(self.next_start, beyond[0])
 
@@ -565,7 +598,7 @@ class _Run(Generic[T]):
     def _signed(self, number: int, signature: tuple[bool, Collection[Any]]) -> None:
         signatures = self.signatures
         signatures[number] = signature
-        if len(signatures) > self.pager._window + 2:
+        if len(signatures) > 2 * self.pager._window + 2:
             # Ordered walks insert in page order, so the first key is the lowest; min()
             # over the window, per page, was a measurable share of the walk.
             del signatures[next(iter(signatures)) if self.pager._ordered else min(signatures)]
@@ -601,15 +634,16 @@ class _Run(Generic[T]):
             self.seen.difference_update(old)
 
     async def close(self) -> None:
-        """Cancel every fetch still in flight and wait until they have all finished."""
-        pending = [*self.tasks.values(), *self.dropped]
-        self.tasks.clear()
-        self.dropped = []
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-            for task in pending:
+        """Cancel every worker and wait until they have all finished."""
+        self.closed = True
+        workers = list(self.workers)
+        self.flying.clear()
+        self.ready.clear()
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            await asyncio.wait(workers)
+            for worker in workers:
                 # The walk is over: mark late failures retrieved so none is logged as lost.
-                if not task.cancelled():
-                    task.exception()
+                if not worker.cancelled():
+                    worker.exception()

@@ -213,17 +213,45 @@ class TestOrder:
         assert sorted(server.requested) == list(range(1, 41))
 
     async def test_held_pages_bounded_by_window(self) -> None:
-        """Pages started but not yet consumed (in flight, waiting, being read) never exceed the window."""
+        """At most ``window`` fetches in flight, and at most twice that many pages held.
+
+        Held: in flight, fetched and waiting for their turn, and the one being read.
+        """
         rng = random.Random(3)
         server = Server(300, page_size=10)
         server.delays = {n: rng.randint(1, 12) for n in range(1, 31)}
-        worst = 0
+        worst_held = worst_in_flight = 0
         async for item in Pager(server.fetch, page_size=10, window=4):
             page = (item - 1) // 10 + 1
-            worst = max(worst, len(server.requested) - (page - 1))
+            worst_held = max(worst_held, len(server.requested) - (page - 1))
+            worst_in_flight = max(worst_in_flight, server.in_flight)
             await asyncio.sleep(0)  # a slow consumer lets fetches run ahead
-        assert worst == 4
+        assert worst_held == 8
+        assert worst_in_flight == 4
         assert server.max_in_flight <= 4
+
+    async def test_fetchers_go_on_to_the_next_page(self) -> None:
+        """A walk of 40 pages runs on a window's worth of fetcher tasks, not a task per page.
+
+        A fetcher that has handed over its page fetches the next in the same step, so one
+        request's objects are freed as the next one's are made (as in a plain fan-out).
+        """
+        loop = asyncio.get_running_loop()
+        created: list[asyncio.Task[Any]] = []
+        factory = loop.get_task_factory()
+
+        def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+            task = factory(loop, coro, **kwargs) if factory else asyncio.Task(coro, loop=loop, **kwargs)
+            created.append(task)  # named after the factory returns (Python 3.11)
+            return task
+
+        loop.set_task_factory(counting)  # type: ignore[arg-type]
+        try:
+            assert await Pager(Server(400).fetch, page_size=10, window=4).collect() == list(range(1, 401))
+        finally:
+            loop.set_task_factory(factory)
+        assert 1 <= len(created) <= 1 + 4  # page 1 alone, then the window
+        assert all(task.get_name().startswith("pracsuite-page-fetcher-") for task in created)
 
     async def test_window_one_is_sequential(self) -> None:
         """window=1 fetches one page at a time."""
@@ -356,6 +384,26 @@ class TestChangingData:
         assert await finish(consumer) == list(range(1, 51))
         assert sorted(server.requested) == [1, 2, 3, 4, 4, 5, 5]
 
+    async def test_grow_while_cancelled_fetchers_still_hold_the_window(self) -> None:
+        """The total shrinks, then grows back before the cancelled fetchers have finished: the walk waits for them.
+
+        Nothing is pending then and the window is full of fetchers on their way out; ending
+        the walk there would truncate it silently at page 3.
+        """
+        totals = {2: 30}  # page 2 says 30 records; every other page says 100
+        requested: list[int] = []
+
+        async def fetch(number: int, size: int) -> Page[int]:
+            requested.append(number)
+            await asyncio.sleep(0)
+            items = list(range((number - 1) * size + 1, number * size + 1))
+            return Page(number, items, totals.get(number, 100), False)
+
+        got = [item async for item in Pager(fetch, page_size=10, window=3)]
+        assert got == list(range(1, 101))
+        assert sorted(set(requested)) == list(range(1, 11))
+        assert len(requested) > 10  # pages cancelled by the shrink were fetched again
+
 
 class TestDedupe:
     async def test_insert_shifts_records_without_key(self) -> None:
@@ -428,15 +476,16 @@ class TestDedupe:
             count += 1
             worst = max(worst, Token.live)
         assert count == 2000
-        # Dedupe keeps (window + 1) pages of keys, repeat detection (window + 2) page signatures.
+        # Dedupe keeps 2 * window + 1 pages of keys and repeat detection 2 * window + 2 pages of
+        # signatures: the same key lists, so about ten pages of keys at window=3.
         assert worst <= (2 * 3 + 4) * 10
 
     async def test_key_memory_is_bounded(self) -> None:
-        """Keys older than window + 1 pages are forgotten, so memory stays bounded."""
-        fetch = pages_of([1, 2], [3, 4], [5, 6], [2, 5], total=8)
+        """Keys older than 2 * window + 1 pages are forgotten, so memory stays bounded."""
+        fetch = pages_of([1, 2], [3, 4], [5, 6], [7, 8], [2, 7], total=10)
         pager = Pager(fetch, page_size=2, window=1, key=lambda x: x)
-        # window=1 remembers pages 2 and 3: 5 is a duplicate, 2 (page 1) is not.
-        assert await pager.collect() == [1, 2, 3, 4, 5, 6, 2]
+        # window=1 remembers 2 * 1 + 1 pages, 2 to 4: 7 is a duplicate, 2 (page 1) is not.
+        assert await pager.collect() == [1, 2, 3, 4, 5, 6, 7, 8, 2]
 
     async def test_key_with_attrgetter_style_function(self) -> None:
         """Any key function works, e.g. itemgetter on dict records."""
@@ -539,7 +588,7 @@ class TestEarlyExit:
         async for _item in Pager(server.fetch, page_size=10, window=4):
             break
         await settle()
-        assert sorted(server.cancelled) == [2, 3, 4]
+        assert sorted(server.cancelled) == [2, 3, 4, 5]  # the window's four fetches
         assert server.in_flight == 0
         assert no_loop_errors == []
 
@@ -553,11 +602,11 @@ class TestEarlyExit:
             async with pager as items:
                 assert await anext(items) == 1
                 await settle()
-                assert server.in_flight == 3
-            assert sorted(server.cancelled) == [2, 3, 4]
+                assert server.in_flight == 4  # the window, while the caller has page 1
+            assert sorted(server.cancelled) == [2, 3, 4, 5]
 
         await finish(use())
-        assert sorted(server.cancelled) == [2, 3, 4]
+        assert sorted(server.cancelled) == [2, 3, 4, 5]
         assert server.in_flight == 0
 
     async def test_async_with_cannot_nest(self) -> None:
@@ -575,7 +624,7 @@ class TestEarlyExit:
         assert (await anext(pages)).number == 1
         await settle()
         await finish(pages.aclose())
-        assert sorted(server.cancelled) == [2, 3]
+        assert sorted(server.cancelled) == [2, 3, 4]
 
     async def test_max_items(self) -> None:
         """max_items yields exactly that many items and fetches only the pages it needs."""

@@ -82,7 +82,8 @@ async def test_break_cancels_prefetched_pages(make_sim: MakeSim, make_client: Ma
     assert _page_tasks() == []
     # Admission is counted on arrival; cancelled requests may still finish their server-side latency.
     requested = sim.stats.accepted
-    assert requested <= 2 + client.page_window
+    # Page 1, then at most twice the window held: in flight, or fetched and waiting.
+    assert requested <= 1 + 2 * client.page_window
     again = await client.appointments.get(seen[0].appointment_id or 0)
     assert again.appointment_id == seen[0].appointment_id
     assert sim.stats.accepted == requested + 1
