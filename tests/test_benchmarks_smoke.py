@@ -58,3 +58,24 @@ def test_case_runs_and_reports_its_rows(case: str) -> None:
                 assert cells[5].startswith("skipped"), cells
             else:
                 assert _NUMBER.match(result), cells
+
+
+@pytest.mark.parametrize("mode", ["ordered", "fan-out", "pager", "bare"])
+def test_instruction_workloads_run(mode: str) -> None:
+    """``python -m benchmarks.instructions MODE N`` (the workloads counted under valgrind) still runs."""
+    out = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "benchmarks.instructions", mode, "20"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert re.search(r"garbage collections \(gen 0/1/2\): \d+/\d+/\d+", out.stderr), out.stderr[-3000:]
+
+
+def test_instruction_workloads_refuse_bad_arguments() -> None:
+    """An unknown mode is refused with the usage line, not a traceback."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.instructions", "sideways", "20"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert out.returncode != 0
+    assert "usage:" in out.stderr
