@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import operator
 import sys
 from collections.abc import Awaitable, Callable
 
 from benchmarks._servers import ServerProcess, ServerSpec
 from benchmarks.overhead import PAGE_SIZE, TASKS, _fan_out
+from benchmarks.walks import ready_pages, walk_alone
 from pracsuite_async import OPERATIONS, PracSuiteClient
-from pracsuite_async._pagination import Page, Pager
 from pracsuite_async._wire import build_request
 
 #: Pages walked before counting starts (connections, generated hooks, caches).
@@ -66,33 +65,16 @@ async def _client_modes(mode: str, count: int) -> None:
 
 
 async def _bookkeeping_modes(mode: str, count: int) -> None:
-    class Item:
-        __slots__ = ("id",)
-
-        def __init__(self, n: int) -> None:
-            self.id = n
-
     if count > MAX_READY:
         sys.exit(f"at most {MAX_READY} pages in the bookkeeping modes")
     # The same pages whatever N, so building them is not counted in the difference.
-    total = WARM_UP + MAX_READY
-    ready = {
-        n: Page(n, [Item((n - 1) * PAGE_SIZE + i) for i in range(PAGE_SIZE)], total * PAGE_SIZE, n < total)
-        for n in range(1, total + 1)
-    }
-
-    async def fetch(number: int, size: int) -> Page[Item]:
-        await asyncio.sleep(0)
-        return ready[number]
-
-    async def pager(n: int) -> None:
-        key = operator.attrgetter("id")
-        walk = Pager(fetch, page_size=PAGE_SIZE, window=TASKS, key=key, max_items=n * PAGE_SIZE)
-        async for _ in walk.pages():
-            pass
+    fetch = ready_pages(WARM_UP + MAX_READY)
 
     async def get(page: int) -> None:
         await fetch(page, PAGE_SIZE)
+
+    async def pager(n: int) -> None:
+        await walk_alone(fetch, n)
 
     run: Callable[[int], Awaitable[None]] = pager if mode == "pager" else lambda n: _fan_out(n, get)
     await run(WARM_UP)

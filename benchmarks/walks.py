@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from benchmarks._servers import ServerProcess, ServerSpec, cores, pin, unpin
 from benchmarks.overhead import PAGE_SIZE, TASKS, _fan_out
 from pracsuite_async import OPERATIONS, PracSuiteClient
-from pracsuite_async._pagination import Page, Pager
+from pracsuite_async._pagination import Page, PageFetcher, Pager
 from pracsuite_async._wire import build_request
 
 
@@ -64,32 +64,47 @@ async def _walks(rounds: int, count: int) -> None:
     _report(cpu, "fan-out")
 
 
-async def _bookkeeping(rounds: int, count: int) -> None:
-    class Item:
-        __slots__ = ("id",)
+class _Item:
+    __slots__ = ("id",)
 
-        def __init__(self, n: int) -> None:
-            self.id = n
+    def __init__(self, n: int) -> None:
+        self.id = n
 
+
+def ready_pages(count: int) -> PageFetcher[_Item]:
+    """A fetcher answering at once (one loop iteration) with ready pages 1..count of PAGE_SIZE items.
+
+    Each page reports the total and links to the next, as the page server does, so the
+    walk plans every page from page 1 on (with links alone it could only go one by one).
+    """
     ready = {
-        n: Page(n, [Item((n - 1) * PAGE_SIZE + i) for i in range(PAGE_SIZE)], None, True)
+        n: Page(n, [_Item((n - 1) * PAGE_SIZE + i) for i in range(PAGE_SIZE)], count * PAGE_SIZE, n < count)
         for n in range(1, count + 1)
     }
 
-    async def fetch(number: int, size: int) -> Page[Item]:
+    async def fetch(number: int, size: int) -> Page[_Item]:
         await asyncio.sleep(0)
         return ready[number]
 
-    async def pager() -> None:
-        key = operator.attrgetter("id")
-        walk = Pager(fetch, page_size=PAGE_SIZE, window=TASKS, key=key, max_items=count * PAGE_SIZE)
-        async for _ in walk.pages():
-            pass
+    return fetch
+
+
+async def walk_alone(fetch: PageFetcher[_Item], count: int) -> None:
+    """``count`` pages through the Pager alone, 64 in flight, with its dedupe key."""
+    key = operator.attrgetter("id")
+    walk = Pager(fetch, page_size=PAGE_SIZE, window=TASKS, key=key, max_items=count * PAGE_SIZE)
+    async for _ in walk.pages():
+        pass
+
+
+async def _bookkeeping(rounds: int, count: int) -> None:
+    fetch = ready_pages(count)
 
     async def get(page: int) -> None:
         await fetch(page, PAGE_SIZE)
 
-    cpu = await _interleave({"fan-out": lambda: _fan_out(count, get), "Pager": pager}, rounds, count)
+    modes = {"fan-out": lambda: _fan_out(count, get), "Pager": lambda: walk_alone(fetch, count)}
+    cpu = await _interleave(modes, rounds, count)
     _report(cpu, "fan-out")
 
 

@@ -46,6 +46,7 @@ from pracsuite_async._pipeline import Pipeline
 from pracsuite_async._redact import Secret, SecretHeaders, redact_url, split_credentials
 from pracsuite_async._retry import RetryPolicy
 from pracsuite_async._scheduler import Priority
+from pracsuite_async._tasks import cancel_and_wait
 from pracsuite_async._transport import AiohttpTransport, Transport, check_base_url
 from pracsuite_async._types import is_seconds
 from pracsuite_async._wire import raw_request
@@ -514,15 +515,8 @@ class PracSuiteClient:
         if life.loop is not None and life.loop is not asyncio.get_running_loop():
             raise EventLoopMismatchError
         current = asyncio.current_task()
-        tasks = [task for task in self._tasks if task is not current]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-            for task in tasks:
-                # Retrieved here so a walk nobody resumes logs nothing; a resumed walk still raises it.
-                if not task.cancelled():
-                    task.exception()
+        # A walk nobody resumes then logs nothing; a resumed walk still raises its failure.
+        await cancel_and_wait([task for task in self._tasks if task is not current])
         await self._transport.aclose()
         if self._limit_memory is not None and isinstance(self.limiter, AdaptiveRateLimiter):
             self._limit_memory.flush(self.limiter)

@@ -37,6 +37,7 @@ import attrs
 
 from pracsuite_async._clock import Deadline
 from pracsuite_async._errors import PaginationError, RequestTypeError, RequestValidationError
+from pracsuite_async._tasks import cancel_and_wait
 
 __all__ = ["DEFAULT_MAX_PAGES", "Page", "PageFetcher", "PageLoader", "Pager", "walk_deadline"]
 
@@ -639,11 +640,4 @@ class _Run(Generic[T]):
         workers = list(self.workers)
         self.flying.clear()
         self.ready.clear()
-        for worker in workers:
-            worker.cancel()
-        if workers:
-            await asyncio.wait(workers)
-            for worker in workers:
-                # The walk is over: mark late failures retrieved so none is logged as lost.
-                if not worker.cancelled():
-                    worker.exception()
+        await cancel_and_wait(workers)

@@ -80,13 +80,15 @@ async def test_break_cancels_prefetched_pages(make_sim: MakeSim, make_client: Ma
             break
     await _settle()
     assert _page_tasks() == []
-    # Admission is counted on arrival; cancelled requests may still finish their server-side latency.
-    requested = sim.stats.accepted
-    # Page 1, then at most twice the window held: in flight, or fetched and waiting.
-    assert requested <= 1 + 2 * client.page_window
+    # Admission is counted on arrival, and a request written before the break may arrive
+    # after it on a loaded machine: bound every page request, late ones included.
+    # Page 1, then at most twice the window held (in flight, or fetched and waiting).
+    most = 1 + 2 * client.page_window
+    assert sim.stats.accepted <= most
     again = await client.appointments.get(seen[0].appointment_id or 0)
     assert again.appointment_id == seen[0].appointment_id
-    assert sim.stats.accepted == requested + 1
+    assert sim.stats.by_operation["getAppointment"] == 1
+    assert sim.stats.by_operation["listAppointments"] <= most
 
 
 async def test_async_with_closes_deterministically(client: PracSuiteClient) -> None:
