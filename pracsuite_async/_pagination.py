@@ -447,6 +447,8 @@ class _Run(Generic[T]):
                 except Exception as exc:  # noqa: BLE001 - raised at the page's turn, not here
                     result = exc
                     self.failed = True
+                if flying.get(number) is not me:
+                    return  # dropped past the end (or the walk closed) by a fetch that swallowed the cancel
                 self._deliver(number, result)
                 next_number = self._claim()
                 if next_number is None:

@@ -384,6 +384,31 @@ class TestChangingData:
         assert await finish(consumer) == list(range(1, 51))
         assert sorted(server.requested) == [1, 2, 3, 4, 4, 5, 5]
 
+    async def test_a_fetch_that_swallows_the_cancel_of_a_dropped_page(
+        self, no_loop_errors: list[dict[str, Any]]
+    ) -> None:
+        """A dropped page whose fetch ignores the cancel and returns anyway is let go quietly.
+
+        Its fetcher ends while the walk goes on (pages 3 and 4), so nothing but the fetcher
+        itself could retrieve a failure of its own.
+        """
+        dropped = asyncio.Event()
+
+        async def fetch(number: int, size: int) -> Page[int]:
+            items = list(range((number - 1) * size + 1, number * size + 1))
+            if number == 5:
+                try:
+                    await asyncio.Event().wait()  # never set: only the drop ends it
+                except asyncio.CancelledError:
+                    dropped.set()  # and return a page anyway, as a careless fetcher might
+            else:
+                for _ in range(3):
+                    await asyncio.sleep(0)
+            return Page(number, items, 40 if number >= 2 else 50, False)
+
+        assert await Pager(fetch, page_size=10, window=2).collect() == list(range(1, 41))
+        assert dropped.is_set()
+
     async def test_grow_while_cancelled_fetchers_still_hold_the_window(self) -> None:
         """The total shrinks, then grows back before the cancelled fetchers have finished: the walk waits for them.
 
