@@ -253,7 +253,7 @@ class TestWallClock:
         """deadline=0.8 with a 0.6 s page 1 and a stalled page 2 ends the walk at 0.8 s, not 1.4 s."""
 
         async def handler(req: Request) -> Reply:
-            await asyncio.sleep(0.6 if req.arg("page") == "1" else 10)
+            await asyncio.sleep(0.6 if req.arg("page") == "1" else 10)  # real-time-ok: a wall-clock deadline through real sockets (aiohttp timeouts)
             return 200, page_of(RECORDS, req, "appointments")
 
         async with ScriptedServer(handler) as server, leak_check(server), _client(server) as client:
@@ -269,7 +269,7 @@ class TestWallClock:
 
         async def handler(req: Request) -> Reply:
             if req.arg("from") == "2026-01-12":
-                await asyncio.sleep(0.6 if req.arg("page") == "1" else 10)
+                await asyncio.sleep(0.6 if req.arg("page") == "1" else 10)  # real-time-ok: a wall-clock deadline through real sockets (aiohttp timeouts)
                 return 200, page_of(slots, req, "available_times")
             return 200, {"available_times": [], "total_entries": 0}
 
